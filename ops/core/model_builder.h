@@ -1,0 +1,28 @@
+// Builds the vocabulary model buffer (see model_format.h) on the host.
+#ifndef TF_DYNEMB_OPS_CORE_MODEL_BUILDER_H_
+#define TF_DYNEMB_OPS_CORE_MODEL_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tf_dynemb {
+
+struct ModelConfig {
+  std::vector<std::string_view> words;
+  std::vector<std::string_view> pieces;
+  int64_t num_oov_buckets = 0;
+  std::string_view suffix_indicator = "##";
+  int64_t max_bytes_per_word = 100;
+  // Empty means no unknown token; otherwise it must be one of `pieces`.
+  std::string_view unknown_token;
+};
+
+// Serializes `config` into `model`. Returns an empty string on success, or a
+// message that names the offending argument and the value received.
+std::string BuildModel(const ModelConfig& config, std::string* model);
+
+}  // namespace tf_dynemb
+
+#endif  // TF_DYNEMB_OPS_CORE_MODEL_BUILDER_H_

@@ -1,0 +1,200 @@
+// The vocabulary model buffer: layout, and an O(1) bounds-checked view of it.
+//
+// Layout (little-endian, all u32 unless noted), version 1:
+//   [0, 64)    header: magic "TFDE", version, checksum (Fingerprint64 of bytes
+//              [16, size) as two u32), total size, counts, unknown row,
+//              suffix-indicator trie node, reserved words.
+//   [64, 144)  ten section references {offset, count}, see `Section`.
+//   sections   word and piece strings (offsets + bytes), an open-addressing
+//              table of word ids, and one byte trie holding every piece.
+// ParseModel() checks only what makes every later access in-bounds; the full
+// check (checksum, ids in range, monotone offsets) is ValidateModel().
+#ifndef TF_DYNEMB_OPS_CORE_MODEL_FORMAT_H_
+#define TF_DYNEMB_OPS_CORE_MODEL_FORMAT_H_
+
+#include <cstdint>
+#include <cstring>
+
+#include "ops/core/portable.h"
+
+namespace tf_dynemb {
+
+constexpr uint32_t kModelMagic = 0x45444654u;  // "TFDE" read little-endian.
+constexpr uint32_t kModelVersion = 1;
+constexpr uint32_t kNoId = 0xFFFFFFFFu;
+constexpr uint32_t kHeaderBytes = 64;
+constexpr uint32_t kChecksumEnd = 16;  // The checksum covers [16, size).
+constexpr uint32_t kMaxSuffixIndicatorBytes = 64;
+constexpr uint32_t kMaxRows = 0x7FFFFFFFu;  // Row ids fit in int32.
+
+enum Section : uint32_t {
+  kSuffixIndicator = 0,  // bytes
+  kWordOffsets,          // u32 x (num_words + 1)
+  kWordBytes,            // bytes
+  kPieceOffsets,         // u32 x (num_pieces + 1)
+  kPieceBytes,           // bytes
+  kWordSlots,            // u32 x power of two (0 when there are no words)
+  kNodeChildBegin,       // u32 x (num_nodes + 1)
+  kNodeValue,            // u32 x num_nodes: piece id or kNoId
+  kEdgeLabel,            // bytes x num_edges, sorted within each node
+  kEdgeTarget,           // u32 x num_edges
+  kNumSections
+};
+constexpr uint32_t kSectionTableBytes = kNumSections * 8;
+constexpr uint32_t kModelPrefixBytes = kHeaderBytes + kSectionTableBytes;
+
+// Header field offsets.
+enum HeaderField : uint32_t {
+  kFieldMagic = 0,
+  kFieldVersion = 4,
+  kFieldChecksumLo = 8,
+  kFieldChecksumHi = 12,
+  kFieldTotalSize = 16,
+  kFieldNumWords = 20,
+  kFieldNumPieces = 24,
+  kFieldNumBuckets = 28,
+  kFieldMaxBytesPerWord = 32,
+  kFieldUnknownRow = 36,
+  kFieldSuffixRoot = 40,
+};
+
+enum class ModelError : int {
+  kOk = 0,
+  kTooSmall,
+  kBadMagic,
+  kBadVersion,
+  kSizeMismatch,
+  kSectionOutOfBounds,
+  kSectionMisaligned,
+  kInconsistentCounts,
+  kTooManyRows,
+};
+
+TFDYNEMB_HD TFDYNEMB_INLINE uint32_t LoadU32(const uint8_t* p) {
+#if defined(__CUDA_ARCH__)
+  // Device buffers are checked for 4-byte alignment before launch.
+  return *reinterpret_cast<const uint32_t*>(p);
+#else
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+#endif
+}
+
+// A bounds-checked array of u32 inside the model buffer.
+struct U32Span {
+  const uint8_t* data = nullptr;
+  uint32_t size = 0;
+  TFDYNEMB_HD TFDYNEMB_INLINE uint32_t Get(uint32_t i, uint32_t fallback) const {
+    return i < size ? LoadU32(data + 4ull * i) : fallback;
+  }
+};
+
+struct ByteSpan {
+  const uint8_t* data = nullptr;
+  uint32_t size = 0;
+};
+
+struct ModelView {
+  uint32_t num_words = 0;
+  uint32_t num_pieces = 0;
+  uint32_t num_buckets = 0;
+  uint32_t max_bytes_per_word = 0;
+  uint32_t unknown_row = kNoId;  // Absolute row of the unknown token, or kNoId.
+  uint32_t suffix_root = kNoId;  // Trie node of the suffix indicator, or kNoId.
+  ByteSpan suffix_indicator;
+  U32Span word_offsets;
+  ByteSpan word_bytes;
+  U32Span piece_offsets;
+  ByteSpan piece_bytes;
+  U32Span word_slots;
+  U32Span child_begin;
+  U32Span node_value;
+  ByteSpan edge_label;
+  U32Span edge_target;
+
+  TFDYNEMB_HD uint32_t num_rows() const {
+    return num_words + num_pieces + num_buckets;
+  }
+};
+
+namespace internal {
+
+TFDYNEMB_HD TFDYNEMB_INLINE bool SectionFits(const uint8_t* data, uint64_t size,
+                                             uint32_t section,
+                                             uint32_t elem_bytes,
+                                             const uint8_t** begin,
+                                             uint32_t* count) {
+  const uint8_t* ref = data + kHeaderBytes + 8u * section;
+  const uint64_t offset = LoadU32(ref);
+  const uint64_t n = LoadU32(ref + 4);
+  if (offset < kModelPrefixBytes || offset + n * elem_bytes > size) return false;
+  *begin = data + offset;
+  *count = static_cast<uint32_t>(n);
+  return true;
+}
+
+}  // namespace internal
+
+// Parses the header and section table. On success every span lies inside
+// [data, data + size), so any access through the view's getters is safe.
+TFDYNEMB_HD inline ModelError ParseModel(const uint8_t* data, uint64_t size,
+                                         ModelView* view) {
+  if (size < kModelPrefixBytes) return ModelError::kTooSmall;
+  if (LoadU32(data + kFieldMagic) != kModelMagic) return ModelError::kBadMagic;
+  if (LoadU32(data + kFieldVersion) != kModelVersion) {
+    return ModelError::kBadVersion;
+  }
+  if (LoadU32(data + kFieldTotalSize) != size) return ModelError::kSizeMismatch;
+  ModelView v;
+  v.num_words = LoadU32(data + kFieldNumWords);
+  v.num_pieces = LoadU32(data + kFieldNumPieces);
+  v.num_buckets = LoadU32(data + kFieldNumBuckets);
+  v.max_bytes_per_word = LoadU32(data + kFieldMaxBytesPerWord);
+  v.unknown_row = LoadU32(data + kFieldUnknownRow);
+  v.suffix_root = LoadU32(data + kFieldSuffixRoot);
+  if (static_cast<uint64_t>(v.num_words) + v.num_pieces + v.num_buckets >
+      kMaxRows) {
+    return ModelError::kTooManyRows;
+  }
+
+  const uint8_t* begins[kNumSections];
+  uint32_t counts[kNumSections];
+  const uint32_t elem_bytes[kNumSections] = {1, 4, 1, 4, 1, 4, 4, 4, 1, 4};
+  for (uint32_t s = 0; s < kNumSections; ++s) {
+    if (!internal::SectionFits(data, size, s, elem_bytes[s], &begins[s],
+                               &counts[s])) {
+      return ModelError::kSectionOutOfBounds;
+    }
+    if (elem_bytes[s] == 4 && ((begins[s] - data) & 3) != 0) {
+      return ModelError::kSectionMisaligned;
+    }
+  }
+  const uint32_t slots = counts[kWordSlots];
+  const uint32_t nodes = counts[kNodeValue];
+  if (counts[kWordOffsets] != static_cast<uint64_t>(v.num_words) + 1 ||
+      counts[kPieceOffsets] != static_cast<uint64_t>(v.num_pieces) + 1 ||
+      (slots & (slots - 1)) != 0 || (v.num_words > 0 && slots == 0) ||
+      nodes == 0 || counts[kNodeChildBegin] != static_cast<uint64_t>(nodes) + 1 ||
+      counts[kEdgeLabel] != counts[kEdgeTarget] ||
+      counts[kSuffixIndicator] == 0 ||
+      counts[kSuffixIndicator] > kMaxSuffixIndicatorBytes) {
+    return ModelError::kInconsistentCounts;
+  }
+  v.suffix_indicator = {begins[kSuffixIndicator], counts[kSuffixIndicator]};
+  v.word_offsets = {begins[kWordOffsets], counts[kWordOffsets]};
+  v.word_bytes = {begins[kWordBytes], counts[kWordBytes]};
+  v.piece_offsets = {begins[kPieceOffsets], counts[kPieceOffsets]};
+  v.piece_bytes = {begins[kPieceBytes], counts[kPieceBytes]};
+  v.word_slots = {begins[kWordSlots], counts[kWordSlots]};
+  v.child_begin = {begins[kNodeChildBegin], counts[kNodeChildBegin]};
+  v.node_value = {begins[kNodeValue], counts[kNodeValue]};
+  v.edge_label = {begins[kEdgeLabel], counts[kEdgeLabel]};
+  v.edge_target = {begins[kEdgeTarget], counts[kEdgeTarget]};
+  *view = v;
+  return ModelError::kOk;
+}
+
+}  // namespace tf_dynemb
+
+#endif  // TF_DYNEMB_OPS_CORE_MODEL_FORMAT_H_

@@ -1,0 +1,78 @@
+// TfDynembLookup on the CPU: validate, allocate, then EmbedWord per word.
+#include <vector>
+
+#include "ops/core/pooling.h"
+#include "ops/kernels/validated_model.h"
+#include "tensorflow/core/framework/bfloat16.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace tf_dynemb {
+
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+
+template <typename T>
+class LookupCpuOp : public OpKernel {
+ public:
+  explicit LookupCpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    std::string combiner;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("combiner", &combiner));
+    OP_REQUIRES_OK(ctx, ParseCombiner(combiner, &combiner_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& words = ctx->input(0);
+    const Tensor& table = ctx->input(1);
+    ModelView model;
+    OP_REQUIRES_OK(ctx, validated_model_.Get(ctx->input(2), &model));
+    OP_REQUIRES_OK(ctx, CheckTable(table, model));
+
+    const int64_t dim = table.dim_size(1);
+    TensorShape out_shape = words.shape();
+    OP_REQUIRES_OK(ctx, out_shape.AddDimWithStatus(dim));
+    Tensor* embeddings = nullptr;
+    Tensor* kind = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out_shape, &embeddings));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, words.shape(), &kind));
+
+    const auto flat_words = words.flat<::tensorflow::tstring>();
+    const T* table_data = table.flat<T>().data();
+    T* out = embeddings->flat<T>().data();
+    int32_t* kinds = kind->flat<int32_t>().data();
+    const int32_t combiner = combiner_;
+    auto embed_range = [&](int64_t begin, int64_t end) {
+      std::vector<float> acc(dim);
+      for (int64_t i = begin; i < end; ++i) {
+        const auto& w = flat_words(i);
+        kinds[i] = EmbedWord(model, reinterpret_cast<const uint8_t*>(w.data()),
+                             w.size(), combiner, table_data, dim, acc.data(),
+                             out + i * dim);
+      }
+    };
+    const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
+    // Cost per word, in cycles: hashing and lookup plus copying one row.
+    const int64_t cost_per_word = 200 + 2 * dim;
+    ::tensorflow::Shard(workers.num_threads, workers.workers,
+                        flat_words.size(), cost_per_word, embed_range);
+  }
+
+ private:
+  int32_t combiner_ = kMean;
+  ValidatedModel validated_model_;
+};
+
+#define TF_DYNEMB_REGISTER_CPU(T)                                  \
+  REGISTER_KERNEL_BUILDER(Name("TfDynembLookup")                   \
+                              .Device(::tensorflow::DEVICE_CPU)    \
+                              .TypeConstraint<T>("T"),             \
+                          LookupCpuOp<T>);
+TF_DYNEMB_REGISTER_CPU(float);
+TF_DYNEMB_REGISTER_CPU(Eigen::half);
+TF_DYNEMB_REGISTER_CPU(::tensorflow::bfloat16);
+#undef TF_DYNEMB_REGISTER_CPU
+
+}  // namespace tf_dynemb

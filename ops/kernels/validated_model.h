@@ -1,0 +1,37 @@
+// Input checks shared by the kernels: the model buffer and the table.
+#ifndef TF_DYNEMB_OPS_KERNELS_VALIDATED_MODEL_H_
+#define TF_DYNEMB_OPS_KERNELS_VALIDATED_MODEL_H_
+
+#include <string>
+
+#include "ops/core/model_format.h"
+#include "ops/core/segmenter.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/platform/mutex.h"
+
+namespace tf_dynemb {
+
+// Validates a host model tensor fully (checksum included) once per distinct
+// buffer. It keeps a reference to the last buffer it validated, so that
+// buffer's memory cannot be freed and reused for other bytes while cached.
+class ValidatedModel {
+ public:
+  ::tensorflow::Status Get(const ::tensorflow::Tensor& model, ModelView* view);
+
+ private:
+  ::tensorflow::mutex mu_;
+  ::tensorflow::Tensor last_ TF_GUARDED_BY(mu_);
+  ModelView last_view_ TF_GUARDED_BY(mu_);
+};
+
+// `table` must be [V, D] with V the model's row count.
+::tensorflow::Status CheckTable(const ::tensorflow::Tensor& table,
+                                const ModelView& model);
+
+// Parses the `combiner` attribute value.
+::tensorflow::Status ParseCombiner(const std::string& name, int32_t* combiner);
+
+}  // namespace tf_dynemb
+
+#endif  // TF_DYNEMB_OPS_KERNELS_VALIDATED_MODEL_H_

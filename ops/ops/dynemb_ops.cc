@@ -1,0 +1,88 @@
+// Op registrations and shape functions of tf_dynemb.
+#include "tensorflow/core/framework/common_shape_fns.h"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace tf_dynemb {
+
+using ::tensorflow::Status;
+using ::tensorflow::shape_inference::DimensionHandle;
+using ::tensorflow::shape_inference::InferenceContext;
+using ::tensorflow::shape_inference::ShapeHandle;
+
+// model: [?] uint8.
+Status BuildModelShape(InferenceContext* c) {
+  ShapeHandle unused;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &unused));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &unused));
+  c->set_output(0, c->Vector(c->UnknownDim()));
+  return ::tensorflow::OkStatus();
+}
+
+// embeddings: words.shape + [table.dim(1)]; kind: words.shape.
+Status LookupShape(InferenceContext* c) {
+  ShapeHandle table, model, embeddings;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &table));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 1, &model));
+  TF_RETURN_IF_ERROR(
+      c->Concatenate(c->input(0), c->Vector(c->Dim(table, 1)), &embeddings));
+  c->set_output(0, embeddings);
+  c->set_output(1, c->input(0));
+  return ::tensorflow::OkStatus();
+}
+
+// row_ids, row_weights, row_word: [R]; kind: words.shape.
+Status SegmentShape(InferenceContext* c) {
+  ShapeHandle model;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &model));
+  const DimensionHandle rows = c->UnknownDim();
+  for (int i = 0; i < 3; ++i) c->set_output(i, c->Vector(rows));
+  c->set_output(3, c->input(0));
+  return ::tensorflow::OkStatus();
+}
+
+REGISTER_OP("TfDynembBuildModel")
+    .Input("words: string")
+    .Input("pieces: string")
+    .Output("model: uint8")
+    .Attr("num_oov_buckets: int >= 0 = 0")
+    .Attr("suffix_indicator: string = '##'")
+    .Attr("max_bytes_per_word: int >= 1 = 100")
+    .Attr("unknown_token: string = ''")
+    .SetShapeFn(BuildModelShape)
+    .Doc(R"doc(
+Serializes a vocabulary model: whole words (rows [0, Nw)), WordPiece pieces
+(rows [Nw, Nw+Np)) and num_oov_buckets hash buckets (the last rows).
+unknown_token, when not empty, must be one of pieces.
+)doc");
+
+REGISTER_OP("TfDynembLookup")
+    .Input("words: string")
+    .Input("table: T")
+    .Input("model: uint8")
+    .Output("embeddings: T")
+    .Output("kind: int32")
+    .Attr("T: {float, half, bfloat16}")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(LookupShape)
+    .Doc(R"doc(
+Embeds raw words: a vocabulary word takes its row, an out-of-vocabulary word
+the pooled rows of its WordPiece pieces, else a hash bucket row. kind holds
+PAD=0, WORD=1, PIECES=2, BUCKET=3, UNKNOWN=4 per word.
+)doc");
+
+REGISTER_OP("TfDynembSegment")
+    .Input("words: string")
+    .Input("model: uint8")
+    .Output("row_ids: int64")
+    .Output("row_weights: float")
+    .Output("row_word: int64")
+    .Output("kind: int32")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(SegmentShape)
+    .Doc(R"doc(
+The rows behind TfDynembLookup, flat: row r of the table enters the embedding of
+flattened word row_word[r] with weight row_weights[r]. Drives the gradient.
+)doc");
+
+}  // namespace tf_dynemb

@@ -1,0 +1,45 @@
+"""Shared test data: real text, a WordPiece vocabulary learned from it, and
+adversarial words."""
+
+import collections
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras_hub  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tf_dynemb import sample_text  # noqa: E402
+
+ADVERSARIAL_WORDS = [
+    b"", b"a", b"the", b"caf\xc3\xa9", "東京".encode(), "\U0001f642".encode(),
+    b"\xff\xfe", b"\xc3", b"a\x00b", b"\x00", b"##", b"##a", b"#", b" ", b"a b",
+    b"x" * 99, b"x" * 100, b"x" * 101, b"\xe6\x9d\xb1" * 40, b"q" * 10000,
+    b"z" * (1 << 20), b"UPPER", "naïve".encode(), b"\t\n",
+]
+
+
+@pytest.fixture(scope="session")
+def corpus_words():
+    return sample_text.words(sample_text.docstrings(("json", "csv", "string", "textwrap",
+                                                     "argparse", "logging", "pathlib")))
+
+
+@pytest.fixture(scope="session")
+def real_vocab(corpus_words):
+    """(words, pieces) learned from real text: the 300 most frequent words and a
+    WordPiece vocabulary from keras_hub."""
+    counts = collections.Counter(corpus_words)
+    words = [w for w, _ in counts.most_common(300)]
+    texts = tf.data.Dataset.from_tensor_slices([" ".join(corpus_words)])
+    pieces = keras_hub.tokenizers.compute_word_piece_vocabulary(
+        texts, vocabulary_size=2000, lowercase=True, reserved_tokens=["[UNK]"]
+    )
+    return words, pieces
+
+
+def random_table(rows, dim, seed, dtype=tf.float32):
+    rng = np.random.default_rng(seed)
+    return tf.constant(rng.normal(size=(rows, dim)).astype(np.float32), dtype=dtype)

@@ -1,0 +1,56 @@
+"""The table gradient is an IndexedSlices equal to the reference's gradient."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf_dynemb
+from conftest import random_table
+
+
+@pytest.mark.parametrize("combiner", ["mean", "sum", "sqrtn"])
+def test_gradient_matches_reference(real_vocab, corpus_words, combiner):
+    words, pieces = real_vocab
+    model = tf_dynemb.build_model(words, pieces, num_oov_buckets=11)
+    table = tf.Variable(random_table(len(words) + len(pieces) + 11, 8, seed=3))
+    rng = np.random.default_rng(4)
+    batch = tf.constant([[w.encode() for w in rng.choice(corpus_words, 7)] + [b"", b"Qqzx"]
+                         for _ in range(50)])
+    upstream = tf.constant(rng.normal(size=(50, 9, 8)).astype(np.float32))
+
+    def grad(fn):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(fn(batch, table, model, combiner) * upstream)
+        return tape.gradient(loss, table)
+
+    got, want = grad(tf_dynemb.lookup), grad(tf_dynemb.reference_lookup)
+    assert isinstance(got, tf.IndexedSlices)
+    np.testing.assert_allclose(tf.convert_to_tensor(got), tf.convert_to_tensor(want),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_in_tf_function_and_ragged():
+    model = tf_dynemb.build_model(["a"], ["b", "##c"], 2)
+    table = tf.Variable(random_table(5, 4, seed=5))
+
+    @tf.function
+    def step(words):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf_dynemb.lookup(words, table, model).flat_values)
+        return tape.gradient(loss, table)
+
+    got = step(tf.ragged.constant([["a", "bc"], [], ["zz"]]))
+    assert isinstance(got, tf.IndexedSlices)
+    dense = tf.convert_to_tensor(got).numpy()
+    np.testing.assert_allclose(dense[0], 1.0)  # "a": WORD, weight 1
+    np.testing.assert_allclose(dense[1:3], 0.5)  # "bc": two pieces, mean
+    assert np.count_nonzero(dense[3:].sum(axis=1)) == 1  # "zz": one bucket
+
+
+def test_half_precision_gradient():
+    model = tf_dynemb.build_model(["a"], ["b", "##c"], 1)
+    table = tf.Variable(tf.cast(random_table(4, 2, seed=6), tf.float16))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf_dynemb.lookup(["bc", "a"], table, model))
+    got = tape.gradient(loss, table)
+    assert isinstance(got, tf.IndexedSlices) and got.values.dtype == tf.float16

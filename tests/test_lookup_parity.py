@@ -1,0 +1,140 @@
+"""The fused op equals the stock-op reference: rows, kinds and vectors."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf_dynemb
+from conftest import ADVERSARIAL_WORDS, random_table
+
+COMBINERS = ("mean", "sum", "sqrtn")
+
+
+def assert_same_lookup(words, table, model, combiner):
+    got, got_kind = tf_dynemb.lookup(words, table, model, combiner, return_kind=True)
+    want, want_kind = tf_dynemb.reference_lookup(words, table, model, combiner, return_kind=True)
+    if isinstance(words, tf.RaggedTensor):
+        np.testing.assert_array_equal(got.row_splits, want.row_splits)
+        got, want = got.flat_values, want.flat_values
+        got_kind, want_kind = got_kind.flat_values, want_kind.flat_values
+    np.testing.assert_array_equal(got_kind.numpy(), want_kind.numpy())
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
+    return got_kind.numpy()
+
+
+def assert_same_rows(words, model):
+    flat = tf.reshape(words, [-1])
+    row_ids, _, row_word, kind = tf_dynemb.segment(flat, model)
+    ref_rows, ref_kind = tf_dynemb.ReferenceLookup(tf_dynemb.decode_model(model)).rows(flat)
+    np.testing.assert_array_equal(kind.numpy(), ref_kind.numpy())
+    np.testing.assert_array_equal(row_ids.numpy(), ref_rows.flat_values.numpy())
+    np.testing.assert_array_equal(row_word.numpy(), ref_rows.value_rowids().numpy())
+
+
+@pytest.mark.parametrize("buckets", [0, 37])
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_real_text(real_vocab, corpus_words, buckets, combiner):
+    words, pieces = real_vocab
+    model = tf_dynemb.build_model(words, pieces, num_oov_buckets=buckets,
+                                  unknown_token="[UNK]")
+    table = random_table(len(words) + len(pieces) + buckets, 16, seed=1)
+    rng = np.random.default_rng(2)
+    sample = [w.encode() for w in rng.choice(corpus_words, 3000)]
+    # Capitalised and unseen forms exercise pieces, buckets and the unknown row.
+    sample += [w.capitalize() for w in sample[:300]] + [w + b"zq" for w in sample[:300]]
+    batch = tf.constant(sample + ADVERSARIAL_WORDS)
+    found = assert_same_lookup(batch, table, model, combiner)
+    assert_same_rows(batch, model)
+    expected = {tf_dynemb.PAD, tf_dynemb.WORD, tf_dynemb.PIECES,
+                tf_dynemb.BUCKET if buckets else tf_dynemb.UNKNOWN}
+    assert expected <= set(found.tolist())
+
+
+def _random_vocab(rng):
+    alphabet = ["a", "b", "e", "#", "é", "東", "\U0001f642", " ", "."]
+    def token(lo, hi):
+        return "".join(rng.choice(alphabet, rng.integers(lo, hi + 1)))
+    words = sorted({token(1, 4) for _ in range(rng.integers(0, 15))})
+    pieces = {token(1, 3) for _ in range(rng.integers(0, 25))}
+    pieces |= {"##" + token(1, 3) for _ in range(rng.integers(0, 25))}
+    pieces |= {p for p in ("#", "##", "###") if rng.random() < 0.3}
+    return words, sorted(pieces)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_vocabularies(seed):
+    rng = np.random.default_rng(seed)
+    words, pieces = _random_vocab(rng)
+    buckets = int(rng.choice([0, 1, 5]))
+    unknown = pieces[0] if (pieces and buckets == 0 and rng.random() < 0.5) else None
+    max_bytes = int(rng.choice([3, 8, 100]))
+    model = tf_dynemb.build_model(words, pieces, buckets, max_bytes_per_word=max_bytes,
+                                  unknown_token=unknown)
+    alphabet = [b"a", b"b", b"e", b"#", "é".encode(), b"\xff", b"\x00", "東".encode()]
+    batch = [b"".join(rng.choice(alphabet, rng.integers(0, 7))) for _ in range(300)]
+    batch += [w.encode() for w in words] + [p.encode() for p in pieces] + ADVERSARIAL_WORDS[:19]
+    table = random_table(len(words) + len(pieces) + buckets, 5, seed=seed)
+    batch = tf.constant(batch)
+    assert_same_lookup(batch, table, model, COMBINERS[seed % 3])
+    assert_same_rows(batch, model)
+
+
+@pytest.fixture(scope="module")
+def small():
+    model = tf_dynemb.build_model(["the", "cat"], ["un", "##aff", "##able", "sat"], 4)
+    return model, random_table(2 + 4 + 4, 3, seed=7)
+
+
+@pytest.mark.parametrize("shape", [[], [1], [5], [0], [2, 3], [2, 0], [2, 2, 2]])
+def test_shapes(small, shape):
+    model, table = small
+    words = np.array(["the", "unaffable", "", "dog", "cat", "sat", "un", "x"], dtype=object)
+    size = int(np.prod(shape))
+    batch = tf.constant(np.resize(words, size).reshape(shape) if size else np.zeros(shape, object), tf.string)
+    got = tf_dynemb.lookup(batch, table, model)
+    assert got.shape == shape + [3]
+    assert_same_lookup(batch, table, model, "mean")
+
+
+def test_ragged(small):
+    model, table = small
+    batch = tf.ragged.constant([["the", "unaffable"], [], ["dog", "", "cat"]])
+    got = tf_dynemb.lookup(batch, table, model)
+    assert isinstance(got, tf.RaggedTensor) and got.shape.as_list() == [3, None, 3]
+    assert_same_lookup(batch, table, model, "sum")
+
+
+def test_tf_function_unknown_batch(small):
+    model, table = small
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)])
+    def embed(words):
+        out = tf_dynemb.lookup(words, table, model)
+        assert out.shape.as_list() == [None, None, 3]
+        return out
+
+    batch = tf.constant([["the", "unaffable"], ["zzz", ""]])
+    np.testing.assert_allclose(embed(batch), tf_dynemb.lookup(batch, table, model))
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+def test_low_precision_tables(small, dtype):
+    model, table = small
+    table = tf.cast(table, dtype)
+    batch = tf.constant(["the", "unaffable", "dog", ""])
+    got = tf_dynemb.lookup(batch, table, model)
+    want = tf_dynemb.reference_lookup(batch, table, model)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(tf.cast(got, tf.float32), tf.cast(want, tf.float32), rtol=1e-2)
+
+
+def test_kinds_of_the_contract(small):
+    model, table = small
+    _, kind = tf_dynemb.lookup(tf.constant(["", "cat", "unaffable", "dog"]), table, model,
+                               return_kind=True)
+    assert kind.numpy().tolist() == [tf_dynemb.PAD, tf_dynemb.WORD, tf_dynemb.PIECES,
+                                     tf_dynemb.BUCKET]
+    no_buckets = tf_dynemb.build_model(["cat"], ["un"], 0)
+    emb, kind = tf_dynemb.lookup(["dog"], random_table(2, 3, 0), no_buckets, return_kind=True)
+    assert kind.numpy().tolist() == [tf_dynemb.UNKNOWN]
+    np.testing.assert_array_equal(emb.numpy(), np.zeros((1, 3)))

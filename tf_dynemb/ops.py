@@ -1,0 +1,164 @@
+"""Python wrappers of the fused ops, and the sparse gradient of the lookup."""
+
+import tensorflow as tf
+
+from tf_dynemb._loader import library_path, ops as _ops
+
+COMBINERS = ("mean", "sum", "sqrtn")
+TABLE_DTYPES = (tf.float32, tf.float16, tf.bfloat16)
+
+
+def op_library_path():
+    """Absolute path of the loaded op library (`.so`)."""
+    return library_path()
+
+
+def _as_string_vector(values, name):
+    if isinstance(values, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be a list of strings, not one string. "
+            f"Received: {name}={values!r:.80}"
+        )
+    t = tf.convert_to_tensor(list(values) if not tf.is_tensor(values) else values,
+                             dtype=tf.string)
+    return tf.reshape(t, [-1])
+
+
+def build_model(
+    words=(),
+    pieces=(),
+    num_oov_buckets=0,
+    suffix_indicator="##",
+    max_bytes_per_word=100,
+    unknown_token=None,
+):
+    """Builds a vocabulary model: the `uint8` buffer that `lookup` reads.
+
+    Rows of the embedding table are laid out `[words | pieces | buckets]`.
+
+    Args:
+        words: whole words, unique, non-empty. Word `i` is row `i`.
+        pieces: a WordPiece vocabulary (a BERT `vocab.txt`'s lines), unique;
+            continuation pieces start with `suffix_indicator`.
+        num_oov_buckets: int >= 0, hash buckets for words that are neither
+            in `words` nor splittable into `pieces`.
+        suffix_indicator: marks continuation pieces. Defaults to `"##"`.
+        max_bytes_per_word: longer words are not split. Defaults to 100.
+        unknown_token: optional piece used for unsplittable words when
+            `num_oov_buckets == 0`.
+
+    Returns:
+        A 1-D `uint8` `tf.Tensor`.
+    """
+    if int(num_oov_buckets) < 0:
+        raise ValueError(
+            "`num_oov_buckets` must be >= 0. "
+            f"Received: num_oov_buckets={num_oov_buckets}"
+        )
+    if int(max_bytes_per_word) < 1:
+        raise ValueError(
+            "`max_bytes_per_word` must be >= 1. "
+            f"Received: max_bytes_per_word={max_bytes_per_word}"
+        )
+    if unknown_token == "":
+        raise ValueError("`unknown_token` must be None or a piece, not ''.")
+    return _ops.tf_dynemb_build_model(
+        words=_as_string_vector(words, "words"),
+        pieces=_as_string_vector(pieces, "pieces"),
+        num_oov_buckets=int(num_oov_buckets),
+        suffix_indicator=suffix_indicator,
+        max_bytes_per_word=int(max_bytes_per_word),
+        unknown_token=unknown_token or "",
+    )
+
+
+def check_lookup_args(words, table, model, combiner):
+    """Validates `lookup`'s arguments; returns (words, table, model) tensors."""
+    if combiner not in COMBINERS:
+        raise ValueError(
+            f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}"
+        )
+    if not isinstance(words, tf.RaggedTensor):
+        words = tf.convert_to_tensor(words)
+    if words.dtype != tf.string:
+        raise TypeError(
+            f"`words` must be a string tensor. Received: dtype={words.dtype.name}"
+        )
+    table = tf.convert_to_tensor(table)
+    if table.dtype not in TABLE_DTYPES:
+        raise TypeError(
+            "`table` must be float32, float16 or bfloat16. "
+            f"Received: dtype={table.dtype.name}"
+        )
+    if table.shape.rank is not None and table.shape.rank != 2:
+        raise ValueError(
+            f"`table` must be 2-D [V, D]. Received: shape={table.shape}"
+        )
+    model = tf.convert_to_tensor(model)
+    if model.dtype != tf.uint8 or (model.shape.rank not in (None, 1)):
+        raise TypeError(
+            "`model` must be the 1-D uint8 tensor made by build_model. "
+            f"Received: dtype={model.dtype.name}, shape={model.shape}"
+        )
+    return words, table, model
+
+
+def lookup(words, table, model, combiner="mean", return_kind=False):
+    """Embeds raw words with the fused op.
+
+    Args:
+        words: string `tf.Tensor` of any shape `[...]`, or a `tf.RaggedTensor`.
+        table: `[V, D]` float32/float16/bfloat16 tensor or variable, with
+            `V = len(words) + len(pieces) + num_oov_buckets` of the model.
+        model: the tensor returned by `build_model`.
+        combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a split word's piece
+            rows are pooled. Defaults to `"mean"`.
+        return_kind: also return the per-word kind (`tf_dynemb.PAD`...).
+
+    Returns:
+        Embeddings `[..., D]` (ragged in, ragged out), or `(embeddings, kind)`.
+        The gradient with respect to `table` is a `tf.IndexedSlices`.
+    """
+    words, table, model = check_lookup_args(words, table, model, combiner)
+    if isinstance(words, tf.RaggedTensor):
+        embeddings, kind = _ops.tf_dynemb_lookup(
+            words=words.flat_values, table=table, model=model, combiner=combiner
+        )
+        embeddings = words.with_flat_values(embeddings)
+        kind = words.with_flat_values(kind)
+    else:
+        embeddings, kind = _ops.tf_dynemb_lookup(
+            words=words, table=table, model=model, combiner=combiner
+        )
+    return (embeddings, kind) if return_kind else embeddings
+
+
+def segment(words, model, combiner="mean"):
+    """The rows behind a lookup: `(row_ids, row_weights, row_word, kind)`.
+
+    Row `row_ids[r]` enters the vector of flattened word `row_word[r]` with
+    weight `row_weights[r]`.
+    """
+    return _ops.tf_dynemb_segment(words=words, model=model, combiner=combiner)
+
+
+@tf.RegisterGradient("TfDynembLookup")
+def _lookup_grad(op, grad_embeddings, unused_grad_kind):
+    """d(table) as IndexedSlices: each row gets weight * d(its word's vector)."""
+    words, table, model = op.inputs
+    row_ids, row_weights, row_word, _ = _ops.tf_dynemb_segment(
+        words=words, model=model, combiner=op.get_attr("combiner")
+    )
+    dim = tf.shape(table, out_type=tf.int64)[1]
+    flat_grad = tf.reshape(grad_embeddings, tf.stack([tf.constant(-1, tf.int64), dim]))
+    values = tf.gather(flat_grad, row_word) * tf.cast(
+        row_weights[:, tf.newaxis], flat_grad.dtype
+    )
+    table_grad = tf.IndexedSlices(
+        values, row_ids, dense_shape=tf.shape(table, out_type=tf.int64)
+    )
+    return [None, table_grad, None]
+
+
+tf.no_gradient("TfDynembSegment")
+tf.no_gradient("TfDynembBuildModel")

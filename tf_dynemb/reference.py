@@ -1,0 +1,140 @@
+"""The lookup contract written with stock TensorFlow and TF Text ops only.
+
+It is the oracle of the tests and the `portable` export flavor: a SavedModel
+made from it runs on a stock `tensorflow_model_server`.
+"""
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from tf_dynemb import kinds
+from tf_dynemb.model_format import VocabularyConfig, decode_model
+from tf_dynemb.ops import check_lookup_args
+
+_SENTINEL_STEM = "<tf_dynemb:unsplittable>"
+
+
+def _sentinel(config):
+    """An unknown token no word can match: longer than max_bytes_per_word."""
+    stem = _SENTINEL_STEM
+    if config.suffix_indicator.startswith("<"):
+        stem = "~" + stem
+    pad = max(0, config.max_bytes_per_word + 1 - len(stem))
+    return stem + "~" * pad
+
+
+class ReferenceLookup(tf.Module):
+    """Stock-op lookup for one vocabulary: StaticHashTable for words,
+    FastWordpieceTokenizer for pieces, to_hash_bucket_fast for buckets."""
+
+    def __init__(self, config: VocabularyConfig, name=None):
+        super().__init__(name=name)
+        self.config = config
+        self._num_words = len(config.words)
+        self._num_pieces = len(config.pieces)
+        self._word_table = None
+        if config.words:
+            self._word_table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(config.words, tf.string),
+                    tf.range(self._num_words, dtype=tf.int64),
+                ),
+                default_value=-1,
+            )
+        self._tokenizer = None
+        if config.pieces:
+            sentinel = _sentinel(config)
+            self._sentinel_id = self._num_pieces
+            self._tokenizer = tf_text.FastWordpieceTokenizer(
+                vocab=[p if isinstance(p, str) else p.decode("utf-8", "surrogateescape")
+                       for p in config.pieces] + [sentinel],
+                suffix_indicator=config.suffix_indicator,
+                max_bytes_per_word=config.max_bytes_per_word,
+                token_out_type=tf.int64,
+                unknown_token=sentinel,
+                no_pretokenization=True,
+                support_detokenization=False,
+            )
+        self._unknown_row = -1
+        if config.unknown_token is not None:
+            self._unknown_row = self._num_words + list(config.pieces).index(
+                config.unknown_token
+            )
+
+    def rows(self, flat_words):
+        """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words."""
+        n = tf.shape(flat_words, out_type=tf.int64)[0]
+        is_pad = tf.equal(flat_words, "")
+        if self._word_table is not None:
+            word_id = self._word_table.lookup(flat_words)
+        else:
+            word_id = tf.fill([n], tf.constant(-1, tf.int64))
+        is_word = word_id >= 0
+        if self._tokenizer is not None:
+            split = self._tokenizer.tokenize(flat_words)
+            lengths = split.row_lengths()
+            # The sentinel matches no word, so holding its id means failure.
+            failed = tf.reduce_any(tf.equal(split, self._sentinel_id), axis=1)
+            is_pieces = (~is_pad) & (~is_word) & (lengths > 0) & (~failed)
+        else:
+            split = tf.RaggedTensor.from_row_lengths(
+                tf.zeros([0], tf.int64), tf.zeros([n], tf.int64)
+            )
+            lengths = split.row_lengths()
+            is_pieces = tf.zeros([n], tf.bool)
+        rest = (~is_pad) & (~is_word) & (~is_pieces)
+        num_buckets = self.config.num_oov_buckets
+        if num_buckets > 0:
+            is_bucket, is_unknown = rest, tf.zeros_like(rest)
+            bucket_row = (
+                tf.strings.to_hash_bucket_fast(flat_words, num_buckets)
+                + self._num_words + self._num_pieces
+            )
+        else:
+            is_bucket, is_unknown = tf.zeros_like(rest), rest
+            bucket_row = tf.zeros([n], tf.int64)
+        single_row = tf.where(is_word, word_id, tf.where(is_bucket, bucket_row, self._unknown_row))
+        has_single = is_word | is_bucket | (is_unknown & (self._unknown_row >= 0))
+        single = tf.RaggedTensor.from_row_lengths(
+            tf.boolean_mask(single_row, has_single), tf.cast(has_single, tf.int64)
+        )
+        piece_values = tf.boolean_mask(split.flat_values, tf.repeat(is_pieces, lengths))
+        pieces = tf.RaggedTensor.from_row_lengths(
+            piece_values + self._num_words, tf.where(is_pieces, lengths, 0)
+        )
+        rows = tf.concat([single, pieces], axis=1)
+        kind = tf.zeros([n], tf.int32)
+        for mask, value in ((is_word, kinds.WORD), (is_pieces, kinds.PIECES),
+                            (is_bucket, kinds.BUCKET), (is_unknown, kinds.UNKNOWN)):
+            kind = tf.where(mask, value, kind)
+        return rows, kind
+
+    def __call__(self, words, table, combiner="mean", return_kind=False):
+        if isinstance(words, tf.RaggedTensor):
+            embeddings, kind = self(words.flat_values, table, combiner, True)
+            embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
+            return (embeddings, kind) if return_kind else embeddings
+        table = tf.convert_to_tensor(table) if not isinstance(table, tf.Variable) else table
+        flat = tf.reshape(words, [-1])
+        rows, kind = self.rows(flat)
+        gathered = tf.cast(tf.gather(table, rows.flat_values), tf.float32)
+        sums = tf.reduce_sum(rows.with_flat_values(gathered), axis=1)
+        counts = tf.cast(tf.maximum(rows.row_lengths(), 1), tf.float32)[:, tf.newaxis]
+        if combiner == "mean":
+            sums = sums / counts
+        elif combiner == "sqrtn":
+            sums = sums / tf.sqrt(counts)
+        dim = tf.shape(table)[1:2]
+        shape = tf.concat([tf.shape(words), dim], axis=0)
+        embeddings = tf.reshape(tf.cast(sums, table.dtype), shape)
+        kind = tf.reshape(kind, tf.shape(words))
+        return (embeddings, kind) if return_kind else embeddings
+
+
+def reference_lookup(words, table, model, combiner="mean", return_kind=False):
+    """`tf_dynemb.lookup` written with stock ops only; same signature.
+
+    `model` must have a value known here (the eager tensor of build_model).
+    """
+    words, table, model = check_lookup_args(words, table, model, combiner)
+    return ReferenceLookup(decode_model(model))(words, table, combiner, return_kind)

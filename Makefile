@@ -6,7 +6,14 @@ BAZEL ?= bazel
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 OPS_TARGETS := //ops:_tf_dynemb_ops.so //ops:build_info
 
-.PHONY: build test demo bench clean
+NVCC ?= nvcc
+CUDA_ARCH_FLAGS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+	-gencode arch=compute_90,code=compute_90
+NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CUDA_ARCH_FLAGS)
+CORE_SRCS := $(wildcard ops/core/*.cc)
+CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
+
+.PHONY: build test demo bench gpu gpu-harness gpu-check clean
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -33,6 +40,33 @@ demo: build
 bench: build
 	$(PY) bench/lookup_bench.py
 
+# Compiles every GPU target with nvcc (the op library, its kernels, the harness).
+gpu: $(VENV)/.installed
+	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq bazel-bootstrap; }
+	./configure $(PY)
+	$(BAZEL) build //ops:_tf_dynemb_ops_gpu.so //ops:gpu_harness
+
+# The GPU harness needs only nvcc and a C++ compiler (no Bazel, no TensorFlow).
+build/gpu_harness: ops/core/gpu/gpu_harness.cu.cc ops/core/gpu/embed_gpu.cu.cc $(CORE_SRCS) $(CORE_HDRS)
+	mkdir -p build
+	$(NVCC) $(NVCC_FLAGS) -x cu -c ops/core/gpu/embed_gpu.cu.cc -o build/embed_gpu.o
+	$(NVCC) $(NVCC_FLAGS) -x cu -c ops/core/gpu/gpu_harness.cu.cc -o build/gpu_harness.o
+	$(NVCC) $(NVCC_FLAGS) build/embed_gpu.o build/gpu_harness.o $(CORE_SRCS) -o $@
+
+build/text_words.txt: tf_dynemb/sample_text.py scripts/sample_words.py
+	mkdir -p build
+	python3 scripts/sample_words.py > $@
+
+HARNESS_ARGS := tf_dynemb/assets/default_wordpiece.txt tf_dynemb/assets/default_words.txt \
+	build/text_words.txt
+
+gpu-harness: build/gpu_harness build/text_words.txt
+	build/gpu_harness $(HARNESS_ARGS) $(or $(REPORT),build/gpu_harness.md)
+
+gpu-check: build/gpu_harness build/text_words.txt
+	compute-sanitizer --tool memcheck --error-exitcode 3 build/gpu_harness --check-only $(HARNESS_ARGS)
+
 clean:
 	$(BAZEL) clean
-	rm -rf $(VENV) tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json
+	rm -rf $(VENV) build tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json

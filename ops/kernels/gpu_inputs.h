@@ -1,0 +1,53 @@
+// Host-side preparation shared by the GPU kernels: the words packed and
+// copied to the device, and the model validated once per device buffer.
+#ifndef TF_DYNEMB_OPS_KERNELS_GPU_INPUTS_H_
+#define TF_DYNEMB_OPS_KERNELS_GPU_INPUTS_H_
+
+#if GOOGLE_CUDA
+
+#include <cuda_runtime.h>
+
+#include "ops/core/gpu/embed_gpu.h"
+#include "ops/core/model_format.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/platform/mutex.h"
+
+namespace tf_dynemb {
+
+// The CUDA stream TensorFlow runs this kernel on.
+cudaStream_t TfCudaStream(::tensorflow::OpKernelContext* ctx);
+
+// Words on the device: one copy per call of [offsets | slot offsets | bytes]
+// from a pinned host buffer, freed by a stream callback once copied.
+struct DeviceWords {
+  gpu::PackedWords words;
+  const int64_t* slot_offsets = nullptr;  // RowSlots() bounds, prefix-summed
+  int64_t num_slots = 0;
+  ::tensorflow::Tensor device_buffer;  // keeps the device copy alive
+};
+
+::tensorflow::Status CopyWordsToDevice(::tensorflow::OpKernelContext* ctx,
+                                       const ::tensorflow::Tensor& words,
+                                       uint32_t max_bytes_per_word,
+                                       cudaStream_t stream, DeviceWords* out);
+
+// Validates a device model tensor on the host the first time a buffer is
+// seen (one copy to the host and one stream sync), then serves the view
+// rebased onto the device buffer. Keeps a reference to that buffer.
+class DeviceModel {
+ public:
+  ::tensorflow::Status Get(const ::tensorflow::Tensor& model,
+                           cudaStream_t stream, ModelView* device_view);
+
+ private:
+  ::tensorflow::mutex mu_;
+  ::tensorflow::Tensor last_ TF_GUARDED_BY(mu_);
+  ModelView last_view_ TF_GUARDED_BY(mu_);
+};
+
+::tensorflow::Status CudaStatus(cudaError_t err, const char* what);
+
+}  // namespace tf_dynemb
+
+#endif  // GOOGLE_CUDA
+#endif  // TF_DYNEMB_OPS_KERNELS_GPU_INPUTS_H_

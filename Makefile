@@ -10,7 +10,7 @@ NVCC ?= nvcc
 CUDA_ARCH_FLAGS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
 	-gencode arch=compute_90,code=compute_90
 NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CUDA_ARCH_FLAGS)
-CORE_SRCS := $(wildcard ops/core/*.cc)
+CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
 .PHONY: build test demo bench gpu gpu-harness gpu-check clean
@@ -40,12 +40,16 @@ demo: build
 bench: build
 	$(PY) bench/lookup_bench.py
 
-# Compiles every GPU target with nvcc (the op library, its kernels, the harness).
+# Builds every GPU target with nvcc and installs the CUDA-enabled op library
+# (it holds the CPU kernels too). CI runs this on machines without a GPU, so
+# the GPU code always compiles.
 gpu: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq bazel-bootstrap; }
 	./configure $(PY)
-	$(BAZEL) build //ops:_tf_dynemb_ops_gpu.so //ops:gpu_harness
+	$(BAZEL) build $(OPS_TARGETS) //ops:_tf_dynemb_ops_gpu.so //ops:gpu_harness
+	install -m 0644 bazel-bin/ops/_tf_dynemb_ops_gpu.so tf_dynemb/_tf_dynemb_ops.so
+	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
 # The GPU harness needs only nvcc and a C++ compiler (no Bazel, no TensorFlow).
 build/gpu_harness: ops/core/gpu/gpu_harness.cu.cc ops/core/gpu/embed_gpu.cu.cc $(CORE_SRCS) $(CORE_HDRS)

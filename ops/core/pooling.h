@@ -2,6 +2,7 @@
 #ifndef TF_DYNEMB_OPS_CORE_POOLING_H_
 #define TF_DYNEMB_OPS_CORE_POOLING_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -51,7 +52,7 @@ int32_t EmbedWord(const ModelView& m, const uint8_t* w, uint64_t len,
                   T* out, bool stream_output = false) {
   const WordRows rows = ClassifyWord(m, w, len);
   if (rows.num_rows == 0) {
-    std::memset(out, 0, sizeof(T) * dim);
+    std::fill(out, out + dim, T(0.0f));
   } else if (rows.kind != kPieces) {
     // One row: every combiner's weight is 1.
     CopyRow(out, table + static_cast<int64_t>(rows.row) * dim, sizeof(T) * dim,

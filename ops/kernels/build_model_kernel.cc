@@ -2,6 +2,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "ops/core/model_builder.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
@@ -31,7 +33,7 @@ class BuildModelOp : public OpKernel {
     config.unknown_token = unknown_token_;
     std::string model;
     const std::string error = BuildModel(config, &model);
-    OP_REQUIRES(ctx, error.empty(), ::tensorflow::errors::InvalidArgument(error));
+    OP_REQUIRES(ctx, error.empty(), absl::InvalidArgumentError(error));
     Tensor* out = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(
                             0, {static_cast<int64_t>(model.size())}, &out));
@@ -39,19 +41,19 @@ class BuildModelOp : public OpKernel {
   }
 
  private:
-  static ::tensorflow::Status ReadStrings(const Tensor& t, const char* name,
+  static absl::Status ReadStrings(const Tensor& t, const char* name,
                                           std::vector<std::string_view>* out) {
     if (t.dims() != 1) {
-      return ::tensorflow::errors::InvalidArgument(
-          "`", name, "` must be a 1-D string tensor. Received shape ",
-          t.shape().DebugString());
+      return absl::InvalidArgumentError(
+          absl::StrCat("`", name, "` must be a 1-D string tensor. Received shape ",
+                       t.shape().DebugString()));
     }
     const auto flat = t.flat<::tensorflow::tstring>();
     out->reserve(flat.size());
     for (int64_t i = 0; i < flat.size(); ++i) {
       out->emplace_back(flat(i).data(), flat(i).size());
     }
-    return ::tensorflow::OkStatus();
+    return absl::OkStatus();
   }
 
   int64_t num_oov_buckets_;

@@ -82,7 +82,7 @@ absl::Status DeviceModel::Get(const Tensor& model, cudaStream_t stream,
   }
   const auto bytes = model.tensor_data();
   const auto* device = reinterpret_cast<const uint8_t*>(bytes.data());
-  ::tensorflow::mutex_lock lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (last_.IsInitialized() && last_.tensor_data().data() == bytes.data() &&
       last_.tensor_data().size() == bytes.size()) {
     *device_view = last_view_;

@@ -7,10 +7,13 @@
 
 #include <cuda_runtime.h>
 
+#include "absl/status/status.h"
+
 #include "ops/core/gpu/embed_gpu.h"
 #include "ops/core/model_format.h"
 #include "tensorflow/core/framework/op_kernel.h"
-#include "tensorflow/core/platform/mutex.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace tf_dynemb {
 
@@ -26,7 +29,7 @@ struct DeviceWords {
   ::tensorflow::Tensor device_buffer;  // keeps the device copy alive
 };
 
-::tensorflow::Status CopyWordsToDevice(::tensorflow::OpKernelContext* ctx,
+absl::Status CopyWordsToDevice(::tensorflow::OpKernelContext* ctx,
                                        const ::tensorflow::Tensor& words,
                                        uint32_t max_bytes_per_word,
                                        cudaStream_t stream, DeviceWords* out);
@@ -36,16 +39,16 @@ struct DeviceWords {
 // rebased onto the device buffer. Keeps a reference to that buffer.
 class DeviceModel {
  public:
-  ::tensorflow::Status Get(const ::tensorflow::Tensor& model,
+  absl::Status Get(const ::tensorflow::Tensor& model,
                            cudaStream_t stream, ModelView* device_view);
 
  private:
-  ::tensorflow::mutex mu_;
-  ::tensorflow::Tensor last_ TF_GUARDED_BY(mu_);
-  ModelView last_view_ TF_GUARDED_BY(mu_);
+  absl::Mutex mu_;
+  ::tensorflow::Tensor last_ ABSL_GUARDED_BY(mu_);
+  ModelView last_view_ ABSL_GUARDED_BY(mu_);
 };
 
-::tensorflow::Status CudaStatus(cudaError_t err, const char* what);
+absl::Status CudaStatus(cudaError_t err, const char* what);
 
 }  // namespace tf_dynemb
 

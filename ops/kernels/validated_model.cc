@@ -1,50 +1,52 @@
 #include "ops/kernels/validated_model.h"
 
+#include "absl/strings/str_cat.h"
 #include "ops/core/model_validator.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 
 namespace tf_dynemb {
 
-using ::tensorflow::Status;
-using ::tensorflow::errors::InvalidArgument;
+using ::absl::InvalidArgumentError;
+using ::absl::StrCat;
 
-Status ValidatedModel::Get(const ::tensorflow::Tensor& model, ModelView* view) {
+absl::Status ValidatedModel::Get(const ::tensorflow::Tensor& model, ModelView* view) {
   if (model.dims() != 1) {
-    return InvalidArgument("`model` must be a 1-D uint8 tensor made by "
-                           "tf_dynemb.build_model. Received shape ",
-                           model.shape().DebugString());
+    return InvalidArgumentError(
+        StrCat("`model` must be a 1-D uint8 tensor made by "
+               "tf_dynemb.build_model. Received shape ",
+               model.shape().DebugString()));
   }
   const auto bytes = model.tensor_data();
-  ::tensorflow::mutex_lock lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (last_.IsInitialized() && last_.tensor_data().data() == bytes.data() &&
       last_.tensor_data().size() == bytes.size()) {
     *view = last_view_;
-    return ::tensorflow::OkStatus();
+    return absl::OkStatus();
   }
   const std::string error =
       ValidateModel(reinterpret_cast<const uint8_t*>(bytes.data()),
                     bytes.size(), view);
-  if (!error.empty()) return InvalidArgument(error);
+  if (!error.empty()) return InvalidArgumentError(error);
   last_ = model;
   last_view_ = *view;
-  return ::tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
-Status CheckTable(const ::tensorflow::Tensor& table, const ModelView& model) {
+absl::Status CheckTable(const ::tensorflow::Tensor& table, const ModelView& model) {
   if (table.dims() != 2) {
-    return InvalidArgument("`table` must be 2-D [V, D]. Received shape ",
-                           table.shape().DebugString());
+    return InvalidArgumentError(StrCat(
+        "`table` must be 2-D [V, D]. Received shape ", table.shape().DebugString()));
   }
   if (table.dim_size(0) != model.num_rows()) {
-    return InvalidArgument(
+    return InvalidArgumentError(StrCat(
         "`table` has ", table.dim_size(0), " rows, but the model needs V = ",
         model.num_words, " words + ", model.num_pieces, " pieces + ",
-        model.num_buckets, " buckets = ", model.num_rows(), " rows");
+        model.num_buckets, " buckets = ", model.num_rows(), " rows"));
   }
-  return ::tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
-Status ParseCombiner(const std::string& name, int32_t* combiner) {
+absl::Status ParseCombiner(const std::string& name, int32_t* combiner) {
   if (name == "mean") {
     *combiner = kMean;
   } else if (name == "sum") {
@@ -52,10 +54,10 @@ Status ParseCombiner(const std::string& name, int32_t* combiner) {
   } else if (name == "sqrtn") {
     *combiner = kSqrtN;
   } else {
-    return InvalidArgument("`combiner` must be 'mean', 'sum' or 'sqrtn'. "
-                           "Received: combiner='", name, "'");
+    return InvalidArgumentError(StrCat(
+        "`combiner` must be 'mean', 'sum' or 'sqrtn'. Received: combiner='", name, "'"));
   }
-  return ::tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 }  // namespace tf_dynemb

@@ -4,11 +4,14 @@
 
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+
 #include "ops/core/model_format.h"
 #include "ops/core/segmenter.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
-#include "tensorflow/core/platform/mutex.h"
 
 namespace tf_dynemb {
 
@@ -17,20 +20,20 @@ namespace tf_dynemb {
 // buffer's memory cannot be freed and reused for other bytes while cached.
 class ValidatedModel {
  public:
-  ::tensorflow::Status Get(const ::tensorflow::Tensor& model, ModelView* view);
+  absl::Status Get(const ::tensorflow::Tensor& model, ModelView* view);
 
  private:
-  ::tensorflow::mutex mu_;
-  ::tensorflow::Tensor last_ TF_GUARDED_BY(mu_);
-  ModelView last_view_ TF_GUARDED_BY(mu_);
+  absl::Mutex mu_;
+  ::tensorflow::Tensor last_ ABSL_GUARDED_BY(mu_);
+  ModelView last_view_ ABSL_GUARDED_BY(mu_);
 };
 
 // `table` must be [V, D] with V the model's row count.
-::tensorflow::Status CheckTable(const ::tensorflow::Tensor& table,
-                                const ModelView& model);
+absl::Status CheckTable(const ::tensorflow::Tensor& table,
+                        const ModelView& model);
 
 // Parses the `combiner` attribute value.
-::tensorflow::Status ParseCombiner(const std::string& name, int32_t* combiner);
+absl::Status ParseCombiner(const std::string& name, int32_t* combiner);
 
 }  // namespace tf_dynemb
 

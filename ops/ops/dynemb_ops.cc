@@ -1,26 +1,26 @@
 // Op registrations and shape functions of tf_dynemb.
+#include "absl/status/status.h"
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
 
 namespace tf_dynemb {
 
-using ::tensorflow::Status;
 using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
 // model: [?] uint8.
-Status BuildModelShape(InferenceContext* c) {
+absl::Status BuildModelShape(InferenceContext* c) {
   ShapeHandle unused;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &unused));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &unused));
   c->set_output(0, c->Vector(c->UnknownDim()));
-  return ::tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 // embeddings: words.shape + [table.dim(1)]; kind: words.shape.
-Status LookupShape(InferenceContext* c) {
+absl::Status LookupShape(InferenceContext* c) {
   ShapeHandle table, model, embeddings;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &table));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 1, &model));
@@ -28,17 +28,17 @@ Status LookupShape(InferenceContext* c) {
       c->Concatenate(c->input(0), c->Vector(c->Dim(table, 1)), &embeddings));
   c->set_output(0, embeddings);
   c->set_output(1, c->input(0));
-  return ::tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 // row_ids, row_weights, row_word: [R]; kind: words.shape.
-Status SegmentShape(InferenceContext* c) {
+absl::Status SegmentShape(InferenceContext* c) {
   ShapeHandle model;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &model));
   const DimensionHandle rows = c->UnknownDim();
   for (int i = 0; i < 3; ++i) c->set_output(i, c->Vector(rows));
   c->set_output(3, c->input(0));
-  return ::tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 REGISTER_OP("TfDynembBuildModel")

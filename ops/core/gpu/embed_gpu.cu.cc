@@ -31,21 +31,21 @@ __device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) {
   return __float2bfloat16(v);
 }
 
-// Each lane owns kPerLane columns of a chunk of kWarp * kPerLane columns:
-// lane l reads columns [l * kVec + j * kWarp * kVec, ... + kVec) so that a
-// warp's reads of one row are contiguous (coalesced).
+// A group of kLanes lanes embeds one word. Each lane owns kVec * kSteps
+// columns of a chunk of kLanes * kVec * kSteps: lane l reads columns
+// [col0 + (s * kLanes + l) * kVec, ... + kVec), so a group's reads of one row
+// are contiguous (coalesced).
 constexpr int kVec = 4;
-constexpr int kSteps = 2;  // kVec * kSteps values per lane per chunk.
-constexpr int kChunk = kWarp * kVec * kSteps;
+constexpr int kSteps = 2;
 
-template <typename T>
+template <int kLanes, typename T>
 __device__ __forceinline__ void AccumulateRow(const T* row, int64_t col0,
                                               int64_t dim, int lane,
                                               bool vector_loads,
                                               float (&acc)[kSteps][kVec]) {
 #pragma unroll
   for (int s = 0; s < kSteps; ++s) {
-    const int64_t c = col0 + (static_cast<int64_t>(s) * kWarp + lane) * kVec;
+    const int64_t c = col0 + (static_cast<int64_t>(s) * kLanes + lane) * kVec;
     if (sizeof(T) == 4 && vector_loads && c + kVec <= dim) {
       const float4 v = *reinterpret_cast<const float4*>(row + c);
       acc[s][0] += ToFloat(v.x);
@@ -61,13 +61,13 @@ __device__ __forceinline__ void AccumulateRow(const T* row, int64_t col0,
   }
 }
 
-template <typename T>
+template <int kLanes, typename T>
 __device__ __forceinline__ void StoreChunk(T* out, int64_t col0, int64_t dim,
                                            int lane, float weight,
                                            const float (&acc)[kSteps][kVec]) {
 #pragma unroll
   for (int s = 0; s < kSteps; ++s) {
-    const int64_t c = col0 + (static_cast<int64_t>(s) * kWarp + lane) * kVec;
+    const int64_t c = col0 + (static_cast<int64_t>(s) * kLanes + lane) * kVec;
 #pragma unroll
     for (int k = 0; k < kVec; ++k) {
       if (c + k < dim) out[c + k] = FromFloat<T>(acc[s][k] * weight);
@@ -75,19 +75,21 @@ __device__ __forceinline__ void StoreChunk(T* out, int64_t col0, int64_t dim,
   }
 }
 
-// One warp per word, grid-stride. All lanes classify the word identically
-// (the same addresses, so reads are broadcast and no lane diverges), then
-// each lane pools its columns.
-template <typename T>
+// kLanes lanes per word, grid-stride. The lanes of a group classify their
+// word identically (the same addresses, so reads are broadcast), then each
+// pools its columns. Two 16-lane groups per warp keep twice as many words in
+// flight, which pays while classification waits on memory.
+template <typename T, int kLanes>
 __global__ void EmbedWordsKernel(ModelView model, PackedWords words,
                                  const T* __restrict__ table, int64_t dim,
                                  bool vector_loads, int32_t combiner,
                                  T* __restrict__ out,
                                  int32_t* __restrict__ kinds) {
-  const int lane = threadIdx.x % kWarp;
+  constexpr int kChunk = kLanes * kVec * kSteps;
+  const int lane = threadIdx.x % kLanes;
   const int64_t first = (static_cast<int64_t>(blockIdx.x) * blockDim.x +
-                         threadIdx.x) / kWarp;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x / kWarp;
+                         threadIdx.x) / kLanes;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x / kLanes;
   for (int64_t i = first; i < words.num_words; i += stride) {
     const int64_t begin = words.offsets[i];
     const uint64_t length = static_cast<uint64_t>(words.offsets[i + 1] - begin);
@@ -101,10 +103,10 @@ __global__ void EmbedWordsKernel(ModelView model, PackedWords words,
     for (int64_t col0 = 0; col0 < dim; col0 += kChunk) {
       float acc[kSteps][kVec] = {};
       ForEachRow(model, word, length, rows, [&](uint32_t row) {
-        AccumulateRow(table + static_cast<int64_t>(row) * dim, col0, dim, lane,
-                      vector_loads, acc);
+        AccumulateRow<kLanes>(table + static_cast<int64_t>(row) * dim, col0,
+                              dim, lane, vector_loads, acc);
       });
-      StoreChunk(dst, col0, dim, lane, weight, acc);
+      StoreChunk<kLanes>(dst, col0, dim, lane, weight, acc);
     }
   }
 }
@@ -154,22 +156,33 @@ cudaError_t GridFor(Kernel kernel, int64_t threads_needed, int* grid,
   return cudaSuccess;
 }
 
+template <typename T, int kLanes>
+cudaError_t EmbedWith(cudaStream_t stream, const ModelView& model,
+                      const PackedWords& words, const void* table, int64_t dim,
+                      int32_t combiner, void* out, int32_t* kinds) {
+  int grid = 0, block = 0;
+  cudaError_t err = GridFor(EmbedWordsKernel<T, kLanes>,
+                            words.num_words * kLanes, &grid, &block);
+  if (err != cudaSuccess) return err;
+  // float4 loads need 16-byte aligned rows.
+  const bool vector_loads =
+      dim % kVec == 0 && reinterpret_cast<uintptr_t>(table) % 16 == 0;
+  EmbedWordsKernel<T, kLanes><<<grid, block, 0, stream>>>(
+      model, words, static_cast<const T*>(table), dim, vector_loads, combiner,
+      static_cast<T*>(out), kinds);
+  return cudaGetLastError();
+}
+
+// Half-warp groups while one pass of 16 lanes covers the row (D <= 128).
 template <typename T>
 cudaError_t Embed(cudaStream_t stream, const ModelView& model,
                   const PackedWords& words, const void* table, int64_t dim,
                   int32_t combiner, void* out, int32_t* kinds) {
   if (words.num_words == 0) return cudaSuccess;
-  int grid = 0, block = 0;
-  cudaError_t err =
-      GridFor(EmbedWordsKernel<T>, words.num_words * kWarp, &grid, &block);
-  if (err != cudaSuccess) return err;
-  // float4 loads need 16-byte aligned rows.
-  const bool vector_loads =
-      dim % kVec == 0 && reinterpret_cast<uintptr_t>(table) % 16 == 0;
-  EmbedWordsKernel<T><<<grid, block, 0, stream>>>(
-      model, words, static_cast<const T*>(table), dim, vector_loads, combiner,
-      static_cast<T*>(out), kinds);
-  return cudaGetLastError();
+  if (dim <= 16 * kVec * kSteps) {
+    return EmbedWith<T, 16>(stream, model, words, table, dim, combiner, out, kinds);
+  }
+  return EmbedWith<T, kWarp>(stream, model, words, table, dim, combiner, out, kinds);
 }
 
 }  // namespace

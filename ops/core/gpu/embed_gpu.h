@@ -24,7 +24,8 @@ struct PackedWords {
 // Element types of the table; values are accumulated in float.
 enum class TableType { kFloat32, kFloat16, kBFloat16 };
 
-// out[i, :] = pooled rows of word i; kinds[i] = its kind. One warp per word.
+// out[i, :] = pooled rows of word i; kinds[i] = its kind. A group of 16 lanes
+// (D <= 128) or a warp per word.
 cudaError_t LaunchEmbedWords(cudaStream_t stream, const ModelView& model,
                              const PackedWords& words, TableType type,
                              const void* table, int64_t dim, int32_t combiner,

@@ -14,7 +14,6 @@ using ::tensorflow::OpKernel;
 using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
-using ::tensorflow::TensorShape;
 
 template <typename T>
 constexpr gpu::TableType kTableType = gpu::TableType::kFloat32;
@@ -28,9 +27,7 @@ template <typename T>
 class LookupGpuOp : public OpKernel {
  public:
   explicit LookupGpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    std::string combiner;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("combiner", &combiner));
-    OP_REQUIRES_OK(ctx, ParseCombiner(combiner, &combiner_));
+    OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -41,11 +38,8 @@ class LookupGpuOp : public OpKernel {
     OP_REQUIRES_OK(ctx, device_model_.Get(ctx->input(2), stream, &model));
     OP_REQUIRES_OK(ctx, CheckTable(table, model));
     const int64_t dim = table.dim_size(1);
-    TensorShape out_shape = words.shape();
-    OP_REQUIRES_OK(ctx, out_shape.AddDimWithStatus(dim));
     Tensor *embeddings = nullptr, *kind = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out_shape, &embeddings));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, words.shape(), &kind));
+    OP_REQUIRES_OK(ctx, AllocateLookupOutputs(ctx, words, dim, &embeddings, &kind));
     if (words.NumElements() == 0) return;
     DeviceWords device_words;
     OP_REQUIRES_OK(ctx, CopyWordsToDevice(ctx, words, model.max_bytes_per_word,
@@ -67,9 +61,7 @@ class LookupGpuOp : public OpKernel {
 class SegmentGpuOp : public OpKernel {
  public:
   explicit SegmentGpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    std::string combiner;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("combiner", &combiner));
-    OP_REQUIRES_OK(ctx, ParseCombiner(combiner, &combiner_));
+    OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
   }
 
   // Outputs one slot per RowSlots() bound, so no count has to come back to

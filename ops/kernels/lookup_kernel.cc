@@ -13,15 +13,12 @@ using ::tensorflow::OpKernel;
 using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
-using ::tensorflow::TensorShape;
 
 template <typename T>
 class LookupCpuOp : public OpKernel {
  public:
   explicit LookupCpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    std::string combiner;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("combiner", &combiner));
-    OP_REQUIRES_OK(ctx, ParseCombiner(combiner, &combiner_));
+    OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -32,12 +29,8 @@ class LookupCpuOp : public OpKernel {
     OP_REQUIRES_OK(ctx, CheckTable(table, model));
 
     const int64_t dim = table.dim_size(1);
-    TensorShape out_shape = words.shape();
-    OP_REQUIRES_OK(ctx, out_shape.AddDimWithStatus(dim));
-    Tensor* embeddings = nullptr;
-    Tensor* kind = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out_shape, &embeddings));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, words.shape(), &kind));
+    Tensor *embeddings = nullptr, *kind = nullptr;
+    OP_REQUIRES_OK(ctx, AllocateLookupOutputs(ctx, words, dim, &embeddings, &kind));
 
     const auto flat_words = words.flat<::tensorflow::tstring>();
     const T* table_data = table.flat<T>().data();

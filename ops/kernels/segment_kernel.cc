@@ -17,9 +17,7 @@ using ::tensorflow::Tensor;
 class SegmentCpuOp : public OpKernel {
  public:
   explicit SegmentCpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    std::string combiner;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("combiner", &combiner));
-    OP_REQUIRES_OK(ctx, ParseCombiner(combiner, &combiner_));
+    OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
   }
 
   void Compute(OpKernelContext* ctx) override {

@@ -46,7 +46,10 @@ absl::Status CheckTable(const ::tensorflow::Tensor& table, const ModelView& mode
   return absl::OkStatus();
 }
 
-absl::Status ParseCombiner(const std::string& name, int32_t* combiner) {
+absl::Status GetCombinerAttr(::tensorflow::OpKernelConstruction* ctx,
+                             int32_t* combiner) {
+  std::string name;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("combiner", &name));
   if (name == "mean") {
     *combiner = kMean;
   } else if (name == "sum") {
@@ -58,6 +61,16 @@ absl::Status ParseCombiner(const std::string& name, int32_t* combiner) {
         "`combiner` must be 'mean', 'sum' or 'sqrtn'. Received: combiner='", name, "'"));
   }
   return absl::OkStatus();
+}
+
+absl::Status AllocateLookupOutputs(::tensorflow::OpKernelContext* ctx,
+                                   const ::tensorflow::Tensor& words,
+                                   int64_t dim, ::tensorflow::Tensor** embeddings,
+                                   ::tensorflow::Tensor** kind) {
+  ::tensorflow::TensorShape shape = words.shape();
+  TF_RETURN_IF_ERROR(shape.AddDimWithStatus(dim));
+  TF_RETURN_IF_ERROR(ctx->allocate_output(0, shape, embeddings));
+  return ctx->allocate_output(1, words.shape(), kind);
 }
 
 }  // namespace tf_dynemb

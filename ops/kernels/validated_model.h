@@ -32,8 +32,15 @@ class ValidatedModel {
 absl::Status CheckTable(const ::tensorflow::Tensor& table,
                         const ModelView& model);
 
-// Parses the `combiner` attribute value.
-absl::Status ParseCombiner(const std::string& name, int32_t* combiner);
+// Reads and parses the op's `combiner` attribute.
+absl::Status GetCombinerAttr(::tensorflow::OpKernelConstruction* ctx,
+                             int32_t* combiner);
+
+// Allocates a lookup's outputs: embeddings words.shape + [dim], kind words.shape.
+absl::Status AllocateLookupOutputs(::tensorflow::OpKernelContext* ctx,
+                                   const ::tensorflow::Tensor& words,
+                                   int64_t dim, ::tensorflow::Tensor** embeddings,
+                                   ::tensorflow::Tensor** kind);
 
 }  // namespace tf_dynemb
 

@@ -34,8 +34,20 @@ test: build
 	$(BAZEL) test //ops:core_test
 	$(PY) -m pytest -q tests
 
+DEMO_DIR := export_out
+DEMO_WORDS := the function tokenization unfathomable Zürich 東京 🙂 qzxv
+
+# The main job end to end: export both flavors from the bundled vocabulary,
+# then query each in a fresh process that imports only TensorFlow.
 demo: build
-	$(PY) -m tf_dynemb.demo
+	rm -rf $(DEMO_DIR)
+	$(PY) export/export_saved_model.py --flavor=fused --output_dim=64 \
+		--output_dir=$(DEMO_DIR)/fused > $(DEMO_DIR).fused.log 2>&1 || { cat $(DEMO_DIR).fused.log; exit 1; }
+	$(PY) export/export_saved_model.py --flavor=portable --output_dim=64 \
+		--output_dir=$(DEMO_DIR)/portable > $(DEMO_DIR).portable.log 2>&1 || { cat $(DEMO_DIR).portable.log; exit 1; }
+	grep -h "^Exported" $(DEMO_DIR).fused.log $(DEMO_DIR).portable.log
+	$(PY) export/query_saved_model.py --flavor=fused --saved_model=$(DEMO_DIR)/fused/1 $(DEMO_WORDS) ""
+	$(PY) export/query_saved_model.py --flavor=portable --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_WORDS) ""
 
 bench: build
 	$(PY) bench/lookup_bench.py
@@ -73,4 +85,4 @@ gpu-check: build/gpu_harness build/text_words.txt
 
 clean:
 	$(BAZEL) clean
-	rm -rf $(VENV) build tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json
+	rm -rf $(VENV) build $(DEMO_DIR) $(DEMO_DIR).*.log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json

@@ -1,0 +1,5 @@
+"""tf_dynemb's CUDA settings inside a TensorFlow Serving build (unused)."""
+
+CUDA_FOUND = False
+NVCC = ""
+CUDA_ROOT = ""

@@ -5,8 +5,8 @@ reference tf_dynemb.ReferenceLookup (stock TF + TF Text ops, same contract)
 keras     keras.layers.StringLookup + Embedding (whole words + OOV hashing,
           no subwords): the word-only lookup users know
 
-Each cell runs the calls inside one graph loop (as a server or an input
-pipeline would), so Python dispatch is not measured. Words come from real English text (the standard library's docstrings, original
+Each cell runs the calls inside one graph loop, so Python dispatch is not
+measured. Words come from real English text (the standard library's docstrings, original
 casing). The whole-word vocabulary is learned from half of the modules, so the
 other half brings unseen words. Writes a markdown report with --output.
 
@@ -107,7 +107,10 @@ def main(argv):  # noqa: C901 - a linear script
         embedding = keras.layers.Embedding(len(words) + k, dim)
         embedding.build((None,))
         impls = {
-            "fused": lambda w: tf_dynemb.lookup(w, table, model),
+            # The table as a tensor: a variable table would be read through its
+            # handle, and TensorFlow keeps ops on one resource in order, so
+            # loop iterations could not overlap as they do for the others.
+            "fused": lambda w: tf_dynemb.lookup(w, table.read_value(), model),
             "reference": lambda w: reference(w, reference_table),
             "keras": lambda w: embedding(lookup_layer(w)),
         }

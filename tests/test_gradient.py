@@ -54,3 +54,43 @@ def test_half_precision_gradient():
         loss = tf.reduce_sum(tf_dynemb.lookup(["bc", "a"], table, model))
     got = tape.gradient(loss, table)
     assert isinstance(got, tf.IndexedSlices) and got.values.dtype == tf.float16
+
+
+def test_variable_is_read_in_place_after_sparse_updates():
+    """A sparse update puts a variable in copy-on-read mode; the lookup reads
+    it through its handle, and sees every update."""
+    model = tf_dynemb.build_model(["a", "b"], ["c", "##d"], 2)
+    variable = tf.Variable(random_table(6, 3, seed=8))
+    words = tf.constant(["a", "cd", "b", "zz"])
+    before = tf_dynemb.lookup(words, variable, model).numpy()
+    variable.scatter_add(tf.IndexedSlices(tf.ones([1, 3]), tf.constant([0])))  # row of "a"
+    after, kind = tf_dynemb.lookup(words, variable, model, return_kind=True)
+    np.testing.assert_allclose(after[0], before[0] + 1.0, rtol=1e-6)
+    np.testing.assert_allclose(after[1:], before[1:], rtol=1e-6)
+    np.testing.assert_allclose(after, tf_dynemb.lookup(words, variable.value(), model))
+    assert kind.numpy().tolist() == [tf_dynemb.WORD, tf_dynemb.PIECES, tf_dynemb.WORD,
+                                     tf_dynemb.BUCKET]
+
+
+def test_variable_and_tensor_tables_agree_with_gradients():
+    model = tf_dynemb.build_model(["a"], ["b", "##c"], 2)
+    variable = tf.Variable(random_table(5, 4, seed=9))
+    words = tf.ragged.constant([["a", "bc"], ["zz"]])
+    with tf.GradientTape(persistent=True) as tape:
+        from_variable = tf_dynemb.lookup(words, variable, model, "sqrtn").flat_values
+        from_tensor = tf_dynemb.lookup(words, tf.convert_to_tensor(variable), model,
+                                       "sqrtn").flat_values
+        loss_v, loss_t = tf.reduce_sum(from_variable ** 2), tf.reduce_sum(from_tensor ** 2)
+    np.testing.assert_allclose(from_variable, from_tensor)
+    grad_v, grad_t = tape.gradient(loss_v, variable), tape.gradient(loss_t, variable)
+    assert isinstance(grad_v, tf.IndexedSlices)
+    np.testing.assert_allclose(tf.convert_to_tensor(grad_v), tf.convert_to_tensor(grad_t))
+
+
+def test_keras_variable_uses_its_resource():
+    import keras
+
+    model = tf_dynemb.build_model(["a"], ["b"], 1)
+    variable = keras.Variable(np.ones((3, 2), np.float32))
+    assert tf_dynemb.ops.resource_variable(variable) is variable.value
+    np.testing.assert_allclose(tf_dynemb.lookup(["a"], variable, model), [[1.0, 1.0]])

@@ -1,6 +1,7 @@
 """Python wrappers of the fused ops, and the sparse gradient of the lookup."""
 
 import tensorflow as tf
+from tensorflow.python.ops import resource_variable_ops
 
 from tf_dynemb._loader import library_path, ops as _ops
 
@@ -72,8 +73,19 @@ def build_model(
     )
 
 
+def resource_variable(table):
+    """The resource variable behind `table` (a tf.Variable, or a Keras 3
+    variable holding one), or None."""
+    value = getattr(table, "value", None)  # keras.Variable keeps it here
+    for candidate in (table, value):
+        if isinstance(candidate, resource_variable_ops.BaseResourceVariable):
+            return candidate
+    return None
+
+
 def check_lookup_args(words, table, model, combiner):
-    """Validates `lookup`'s arguments; returns (words, table, model) tensors."""
+    """Validates `lookup`'s arguments; returns (words, table, model) with the
+    table a tensor, or the resource variable itself when it is one."""
     if combiner not in COMBINERS:
         raise ValueError(
             f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}"
@@ -84,7 +96,8 @@ def check_lookup_args(words, table, model, combiner):
         raise TypeError(
             f"`words` must be a string tensor. Received: dtype={words.dtype.name}"
         )
-    table = tf.convert_to_tensor(table)
+    variable = resource_variable(table)
+    table = variable if variable is not None else tf.convert_to_tensor(table)
     if table.dtype not in TABLE_DTYPES:
         raise TypeError(
             "`table` must be float32, float16 or bfloat16. "
@@ -109,7 +122,8 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
     Args:
         words: string `tf.Tensor` of any shape `[...]`, or a `tf.RaggedTensor`.
         table: `[V, D]` float32/float16/bfloat16 tensor or variable, with
-            `V = len(words) + len(pieces) + num_oov_buckets` of the model.
+            `V = len(words) + len(pieces) + num_oov_buckets` of the model. A
+            variable is read in place (no copy, even after sparse updates).
         model: the tensor returned by `build_model`.
         combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a split word's piece
             rows are pooled. Defaults to `"mean"`.
@@ -120,16 +134,19 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
         The gradient with respect to `table` is a `tf.IndexedSlices`.
     """
     words, table, model = check_lookup_args(words, table, model, combiner)
-    if isinstance(words, tf.RaggedTensor):
-        embeddings, kind = _ops.tf_dynemb_lookup(
-            words=words.flat_values, table=table, model=model, combiner=combiner
+    flat = words.flat_values if isinstance(words, tf.RaggedTensor) else words
+    if isinstance(table, tf.Variable):
+        # Tell the tape the variable was read, as its own sparse_read does.
+        resource_variable_ops.variable_accessed(table)
+        embeddings, kind = _ops.tf_dynemb_resource_lookup(
+            words=flat, table=table.handle, model=model, dtype=table.dtype, combiner=combiner
         )
-        embeddings = words.with_flat_values(embeddings)
-        kind = words.with_flat_values(kind)
     else:
         embeddings, kind = _ops.tf_dynemb_lookup(
-            words=words, table=table, model=model, combiner=combiner
+            words=flat, table=table, model=model, combiner=combiner
         )
+    if isinstance(words, tf.RaggedTensor):
+        embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
     return (embeddings, kind) if return_kind else embeddings
 
 
@@ -142,22 +159,32 @@ def segment(words, model, combiner="mean"):
     return _ops.tf_dynemb_segment(words=words, model=model, combiner=combiner)
 
 
-@tf.RegisterGradient("TfDynembLookup")
-def _lookup_grad(op, grad_embeddings, unused_grad_kind):
+def _table_gradient(op, grad_embeddings, table_shape):
     """d(table) as IndexedSlices: each row gets weight * d(its word's vector)."""
-    words, table, model = op.inputs
+    words, _, model = op.inputs
     row_ids, row_weights, row_word, _ = _ops.tf_dynemb_segment(
         words=words, model=model, combiner=op.get_attr("combiner")
     )
-    dim = tf.shape(table, out_type=tf.int64)[1]
-    flat_grad = tf.reshape(grad_embeddings, tf.stack([tf.constant(-1, tf.int64), dim]))
+    flat_grad = tf.reshape(
+        grad_embeddings, tf.stack([tf.constant(-1, tf.int64), table_shape[1]])
+    )
     values = tf.gather(flat_grad, row_word) * tf.cast(
         row_weights[:, tf.newaxis], flat_grad.dtype
     )
-    table_grad = tf.IndexedSlices(
-        values, row_ids, dense_shape=tf.shape(table, out_type=tf.int64)
-    )
-    return [None, table_grad, None]
+    return tf.IndexedSlices(values, row_ids, dense_shape=table_shape)
+
+
+@tf.RegisterGradient("TfDynembLookup")
+def _lookup_grad(op, grad_embeddings, unused_grad_kind):
+    table_shape = tf.shape(op.inputs[1], out_type=tf.int64)
+    return [None, _table_gradient(op, grad_embeddings, table_shape), None]
+
+
+@tf.RegisterGradient("TfDynembResourceLookup")
+def _resource_lookup_grad(op, grad_embeddings, unused_grad_kind):
+    # As for ResourceGather: the gradient of the handle is the variable's.
+    table_shape = resource_variable_ops.variable_shape(op.inputs[1], out_type=tf.int64)
+    return [None, _table_gradient(op, grad_embeddings, table_shape), None]
 
 
 tf.no_gradient("TfDynembSegment")

@@ -5,6 +5,7 @@
 #include "ops/core/gpu/embed_gpu.h"
 #include "ops/kernels/gpu_inputs.h"
 #include "ops/kernels/validated_model.h"
+#include "ops/kernels/variable_table.h"
 #include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
@@ -23,7 +24,8 @@ template <>
 constexpr gpu::TableType kTableType<::tensorflow::bfloat16> =
     gpu::TableType::kBFloat16;
 
-template <typename T>
+// TfDynembLookup, and with kFromVariable TfDynembResourceLookup.
+template <typename T, bool kFromVariable>
 class LookupGpuOp : public OpKernel {
  public:
   explicit LookupGpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -31,8 +33,18 @@ class LookupGpuOp : public OpKernel {
   }
 
   void Compute(OpKernelContext* ctx) override {
+    if (kFromVariable) {
+      OP_REQUIRES_OK(ctx, WithVariableTable<T>(ctx, 1, [&](const Tensor& table) {
+        Embed(ctx, table);
+      }));
+    } else {
+      Embed(ctx, ctx->input(1));
+    }
+  }
+
+ private:
+  void Embed(OpKernelContext* ctx, const Tensor& table) {
     const Tensor& words = ctx->input(0);
-    const Tensor& table = ctx->input(1);
     const cudaStream_t stream = TfCudaStream(ctx);
     ModelView model;
     OP_REQUIRES_OK(ctx, device_model_.Get(ctx->input(2), stream, &model));
@@ -53,7 +65,6 @@ class LookupGpuOp : public OpKernel {
                                    "launching the lookup kernel"));
   }
 
- private:
   int32_t combiner_ = kMean;
   DeviceModel device_model_;
 };
@@ -100,7 +111,12 @@ class SegmentGpuOp : public OpKernel {
                               .Device(::tensorflow::DEVICE_GPU)    \
                               .HostMemory("words")                 \
                               .TypeConstraint<T>("T"),             \
-                          LookupGpuOp<T>);
+                          LookupGpuOp<T, false>);                  \
+  REGISTER_KERNEL_BUILDER(Name("TfDynembResourceLookup")           \
+                              .Device(::tensorflow::DEVICE_GPU)    \
+                              .HostMemory("words")                 \
+                              .TypeConstraint<T>("dtype"),         \
+                          LookupGpuOp<T, true>);
 TF_DYNEMB_REGISTER_GPU(float);
 TF_DYNEMB_REGISTER_GPU(Eigen::half);
 TF_DYNEMB_REGISTER_GPU(::tensorflow::bfloat16);

@@ -3,6 +3,7 @@
 
 #include "ops/core/pooling.h"
 #include "ops/kernels/validated_model.h"
+#include "ops/kernels/variable_table.h"
 #include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/util/work_sharder.h"
@@ -14,7 +15,9 @@ using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
 
-template <typename T>
+// TfDynembLookup (table a tensor) and, with kFromVariable,
+// TfDynembResourceLookup (table read in place from a resource variable).
+template <typename T, bool kFromVariable>
 class LookupCpuOp : public OpKernel {
  public:
   explicit LookupCpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -22,8 +25,18 @@ class LookupCpuOp : public OpKernel {
   }
 
   void Compute(OpKernelContext* ctx) override {
+    if (kFromVariable) {
+      OP_REQUIRES_OK(ctx, WithVariableTable<T>(ctx, 1, [&](const Tensor& table) {
+        Embed(ctx, table);
+      }));
+    } else {
+      Embed(ctx, ctx->input(1));
+    }
+  }
+
+ private:
+  void Embed(OpKernelContext* ctx, const Tensor& table) {
     const Tensor& words = ctx->input(0);
-    const Tensor& table = ctx->input(1);
     ModelView model;
     OP_REQUIRES_OK(ctx, validated_model_.Get(ctx->input(2), &model));
     OP_REQUIRES_OK(ctx, CheckTable(table, model));
@@ -57,16 +70,19 @@ class LookupCpuOp : public OpKernel {
                         flat_words.size(), cost_per_word, embed_range);
   }
 
- private:
   int32_t combiner_ = kMean;
   ValidatedModel validated_model_;
 };
 
-#define TF_DYNEMB_REGISTER_CPU(T)                                  \
-  REGISTER_KERNEL_BUILDER(Name("TfDynembLookup")                   \
-                              .Device(::tensorflow::DEVICE_CPU)    \
-                              .TypeConstraint<T>("T"),             \
-                          LookupCpuOp<T>);
+#define TF_DYNEMB_REGISTER_CPU(T)                                      \
+  REGISTER_KERNEL_BUILDER(Name("TfDynembLookup")                       \
+                              .Device(::tensorflow::DEVICE_CPU)        \
+                              .TypeConstraint<T>("T"),                 \
+                          LookupCpuOp<T, false>);                      \
+  REGISTER_KERNEL_BUILDER(Name("TfDynembResourceLookup")               \
+                              .Device(::tensorflow::DEVICE_CPU)        \
+                              .TypeConstraint<T>("dtype"),             \
+                          LookupCpuOp<T, true>);
 TF_DYNEMB_REGISTER_CPU(float);
 TF_DYNEMB_REGISTER_CPU(Eigen::half);
 TF_DYNEMB_REGISTER_CPU(::tensorflow::bfloat16);

@@ -31,6 +31,23 @@ absl::Status LookupShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+// As LookupShape, with D read from the variable's handle when it is known.
+absl::Status ResourceLookupShape(InferenceContext* c) {
+  ShapeHandle model, embeddings;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 1, &model));
+  DimensionHandle dim = c->UnknownDim();
+  const auto* handle_data = c->input_handle_shapes_and_types(1);
+  if (handle_data != nullptr && !handle_data->empty()) {
+    ShapeHandle table;
+    TF_RETURN_IF_ERROR(c->WithRank((*handle_data)[0].shape, 2, &table));
+    dim = c->Dim(table, 1);
+  }
+  TF_RETURN_IF_ERROR(c->Concatenate(c->input(0), c->Vector(dim), &embeddings));
+  c->set_output(0, embeddings);
+  c->set_output(1, c->input(0));
+  return absl::OkStatus();
+}
+
 // row_ids, row_weights, row_word: [R]; kind: words.shape.
 absl::Status SegmentShape(InferenceContext* c) {
   ShapeHandle model;
@@ -69,6 +86,21 @@ REGISTER_OP("TfDynembLookup")
 Embeds raw words: a vocabulary word takes its row, an out-of-vocabulary word
 the pooled rows of its WordPiece pieces, else a hash bucket row. kind holds
 PAD=0, WORD=1, PIECES=2, BUCKET=3, UNKNOWN=4 per word.
+)doc");
+
+REGISTER_OP("TfDynembResourceLookup")
+    .Input("words: string")
+    .Input("table: resource")
+    .Input("model: uint8")
+    .Output("embeddings: dtype")
+    .Output("kind: int32")
+    .Attr("dtype: {float, half, bfloat16}")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(ResourceLookupShape)
+    .Doc(R"doc(
+TfDynembLookup reading the table from a resource variable in place, under the
+variable's shared lock: no copy, even once sparse updates have put the
+variable in copy-on-read mode.
 )doc");
 
 REGISTER_OP("TfDynembSegment")

@@ -1,0 +1,44 @@
+// Reading an embedding table in place from a resource variable.
+#ifndef TF_DYNEMB_OPS_KERNELS_VARIABLE_TABLE_H_
+#define TF_DYNEMB_OPS_KERNELS_VARIABLE_TABLE_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/resource_mgr.h"
+#include "tensorflow/core/framework/resource_var.h"
+#include "tensorflow/core/framework/types.h"
+
+namespace tf_dynemb {
+
+// Calls use(table) with the tensor of the resource variable at input `index`,
+// under the variable's shared lock. Reading in place is what lets a table that
+// sparse updates put in copy-on-read mode be looked up without a copy.
+template <typename T, typename Use>
+absl::Status WithVariableTable(::tensorflow::OpKernelContext* ctx, int index,
+                               Use&& use) {
+  ::tensorflow::core::RefCountPtr<::tensorflow::Var> var;
+  TF_RETURN_IF_ERROR(::tensorflow::LookupResource(
+      ctx, ::tensorflow::HandleFromInput(ctx, index), &var));
+  // The variable's lock is TensorFlow's own mutex type.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  ::tensorflow::tf_shared_lock lock(*var->mu());
+#pragma GCC diagnostic pop
+  const ::tensorflow::Tensor& table = *var->tensor();
+  if (!table.IsInitialized()) {
+    return absl::FailedPreconditionError("The table variable is not initialized.");
+  }
+  if (table.dtype() != ::tensorflow::DataTypeToEnum<T>::v()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "The table variable holds ", ::tensorflow::DataTypeString(table.dtype()),
+        " but the op was given dtype=",
+        ::tensorflow::DataTypeString(::tensorflow::DataTypeToEnum<T>::v())));
+  }
+  use(table);
+  return absl::OkStatus();
+}
+
+}  // namespace tf_dynemb
+
+#endif  // TF_DYNEMB_OPS_KERNELS_VARIABLE_TABLE_H_

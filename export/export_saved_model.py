@@ -4,6 +4,8 @@ Signatures: `serving_default` takes `sentences` (string [None]) and returns
 `embedding` (float32 [None, D]); `embed_words` takes `words` (string [None])
 and returns `embeddings` (float32 [None, D]) and `kind` (int32 [None]).
 
+Sources: a trained `--keras_model`, or vocabularies (and optionally vectors).
+
 Example:
   python export/export_saved_model.py \\
       --wordpiece_vocabulary=vocab.txt --vocabulary=words.txt \\
@@ -16,6 +18,10 @@ import sys
 from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
+flags.DEFINE_string("keras_model", None,
+                    "A .keras model holding one tf_dynemb DynamicEmbedding layer: its trained "
+                    "table, vocabularies and combiner are exported. Excludes the vocabulary, "
+                    "vectors, dimension, bucket and combiner flags.")
 flags.DEFINE_string("vocabulary", None,
                     "Whole words, one per line. Defaults to the words of --vectors, "
                     "else the bundled default vocabulary.")
@@ -44,6 +50,14 @@ def main(argv):
     from tf_dynemb.vectors import load_text_vectors
     from tf_dynemb.vocabulary import default_vocabulary, load_vocabulary
 
+    if FLAGS.keras_model:
+        for name in ("vocabulary", "wordpiece_vocabulary", "vectors", "output_dim",
+                     "num_oov_buckets", "combiner"):
+            if FLAGS[name].present:
+                raise app.UsageError(f"--{name} cannot be combined with --keras_model.")
+        server = serving.server_from_keras(FLAGS.keras_model, FLAGS.flavor)
+        report(serving.write_version(server, FLAGS.output_dir, FLAGS.version))
+        return
     default_words, default_pieces = default_vocabulary()
     vectors = None
     if FLAGS.vectors:
@@ -63,6 +77,10 @@ def main(argv):
     path = serving.export(FLAGS.output_dir, words, pieces, FLAGS.output_dim,
                           FLAGS.num_oov_buckets, FLAGS.combiner, FLAGS.flavor, vectors,
                           FLAGS.version, FLAGS.seed)
+    report(path)
+
+
+def report(path):
     logging.info("wrote %s", path)
     print(f"Exported the {FLAGS.flavor} flavor to {path}")
     subprocess.run([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show",

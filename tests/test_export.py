@@ -15,6 +15,8 @@ import tf_dynemb
 from tf_dynemb import serving
 from tf_dynemb.vocabulary import default_vocabulary
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 WORDS = ["the", "function", "tokenization", "Zürich", "東京", "", "qzxv", "\U0001f642"]
 SENTENCES = ["The function, tokenization!", "", "Zürich 東京 qzxv"]
 
@@ -158,3 +160,34 @@ def test_bad_vectors_name_the_line(tmp_path, text, message):
     vec.write_text(text)
     with pytest.raises(ValueError, match=message):
         load_text_vectors(str(vec))
+
+
+@pytest.mark.parametrize("flavor", serving.FLAVORS)
+def test_export_from_a_trained_keras_model(tmp_path, flavor):
+    import keras
+    from tf_dynemb.layers import DynamicEmbedding
+
+    layer = DynamicEmbedding(6, vocabulary=["the", "cat"], wordpiece_vocabulary=["un", "##seen"],
+                             num_oov_buckets=7, combiner="sqrtn")
+    inputs = keras.Input(shape=(), dtype="string")
+    model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
+    model.compile("sgd", "mse")
+    model.fit(tf.constant(["the", "unseen", "zebra"]), np.ones((3, 1)), epochs=1, verbose=0)
+    model.save(str(tmp_path / "m.keras"))
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "export", "export_saved_model.py"),
+         f"--keras_model={tmp_path / 'm.keras'}", f"--flavor={flavor}",
+         f"--output_dir={tmp_path / 'out'}"],
+        capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = run_fresh(flavor, str(tmp_path / "out" / "1"))
+    np.testing.assert_allclose(got["embeddings"], layer(tf.constant(WORDS)), rtol=1e-6, atol=1e-6)
+
+
+def test_keras_model_without_the_layer_is_refused(tmp_path):
+    import keras
+
+    inputs = keras.Input(shape=(3,))
+    keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(str(tmp_path / "plain.keras"))
+    with pytest.raises(ValueError, match="exactly one DynamicEmbedding layer to export; found 0"):
+        serving.server_from_keras(str(tmp_path / "plain.keras"))

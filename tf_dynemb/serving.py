@@ -101,6 +101,25 @@ def initial_table(config: VocabularyConfig, dim, vectors=None, seed=0):
     return table
 
 
+def server_from_keras(path, flavor="fused"):
+    """The server of the one DynamicEmbedding inside a saved `.keras` model:
+    its trained table, vocabularies and combiner."""
+    import keras
+
+    from tf_dynemb.layers import DynamicEmbedding
+
+    model = keras.models.load_model(path)
+    found = [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
+    if len(found) != 1:
+        names = [layer.name for layer in found]
+        raise ValueError(
+            f"{path} must hold exactly one DynamicEmbedding layer to export; "
+            f"found {len(found)}: {names}")
+    layer = found[0]
+    return EmbeddingServer(layer._model, keras.ops.convert_to_numpy(layer.embeddings),
+                           flavor=flavor, combiner=layer.combiner)
+
+
 def make_server(words, pieces, dim, num_oov_buckets=1000, combiner="mean",
                 flavor="fused", vectors=None, seed=0):
     """Builds the model and table from vocabularies and returns the server."""
@@ -142,11 +161,15 @@ def write_warmup(export_dir, sentences):
 
 def export(output_dir, words, pieces, dim, num_oov_buckets, combiner, flavor,
            vectors=None, version=None, seed=0):
-    """Writes version `version` (default: the next) under `output_dir` and
-    returns its path. Written to a temporary directory first, then renamed, so
-    a half-written version is never visible to a server."""
-    server = make_server(words, pieces, dim, num_oov_buckets, combiner, flavor,
-                                 vectors, seed)
+    """Builds a server from vocabularies and writes it with `write_version`."""
+    server = make_server(words, pieces, dim, num_oov_buckets, combiner, flavor, vectors, seed)
+    return write_version(server, output_dir, version)
+
+
+def write_version(server, output_dir, version=None):
+    """Writes `server` as version `version` (default: the next) under
+    `output_dir` and returns its path. Written to a temporary directory first,
+    then renamed, so a half-written version is never visible to a server."""
     os.makedirs(output_dir, exist_ok=True)
     version = next_version(output_dir) if version is None else version
     final = os.path.join(output_dir, str(version))

@@ -113,3 +113,32 @@ def test_other_backends_are_refused(monkeypatch):
     monkeypatch.setattr(keras.config, "backend", lambda: "jax")
     with pytest.raises(RuntimeError, match="Received: backend='jax'"):
         DynamicEmbedding(4)
+
+
+def test_from_vectors_text_and_npy(tmp_path):
+    (tmp_path / "w.vec").write_text("2 3\nthe 1 2 3\ncat 4 5 6\n")
+    layer = DynamicEmbedding.from_vectors(str(tmp_path / "w.vec"), wordpiece_vocabulary=["un"],
+                                          piece_vectors=[[7, 8, 9]], num_oov_buckets=2)
+    np.testing.assert_allclose(layer(tf.constant(["cat", "the", "un"])),
+                               [[4, 5, 6], [1, 2, 3], [7, 8, 9]])
+    np.save(tmp_path / "w.npy", np.array([[1.0, 0.0], [0.0, 1.0]], np.float32))
+    layer = DynamicEmbedding.from_vectors(str(tmp_path / "w.npy"), vocabulary=["a", "b"],
+                                          num_oov_buckets=1)
+    np.testing.assert_allclose(layer(tf.constant(["b"])), [[0.0, 1.0]])
+    with pytest.raises(ValueError, match="expected \\[3, D\\] for the 3 words"):
+        DynamicEmbedding.from_vectors(str(tmp_path / "w.npy"), vocabulary=["a", "b", "c"])
+    (tmp_path / "bad.vec").write_text("the 1 2\ncat 3\n")
+    with pytest.raises(ValueError, match="bad.vec:2"):
+        DynamicEmbedding.from_vectors(str(tmp_path / "bad.vec"))
+
+
+def test_from_keras_hub_wordpiece_tokenizer():
+    import keras_hub
+
+    vocab = ["[PAD]", "[UNK]", "un", "##seen", "the"]
+    tokenizer = keras_hub.tokenizers.WordPieceTokenizer(vocabulary=vocab)
+    matrix = np.arange(5 * 2, dtype=np.float32).reshape(5, 2)
+    layer = DynamicEmbedding.from_keras_hub(tokenizer, matrix, num_oov_buckets=0)
+    assert layer.unknown_token == "[UNK]"
+    got = layer(tf.constant(["unseen", "the", "qqq"])).numpy()
+    np.testing.assert_allclose(got, [(matrix[2] + matrix[3]) / 2, matrix[4], matrix[1]])

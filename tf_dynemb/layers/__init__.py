@@ -1,5 +1,6 @@
 """Keras 3 layers (TensorFlow backend) over the fused lookup."""
 
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
+from tf_dynemb.layers.text_embedding import TextEmbedding
 
-__all__ = ["DynamicEmbedding"]
+__all__ = ["DynamicEmbedding", "TextEmbedding"]

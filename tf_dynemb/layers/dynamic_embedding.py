@@ -3,11 +3,13 @@
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tf_dynemb.model_format import decode_model
 from tf_dynemb.ops import COMBINERS, build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
+from tf_dynemb.vectors import load_text_vectors
 from tf_dynemb.vocabulary import load_vocabulary
 
 _WORDS_ASSET = "vocabulary.txt"
@@ -141,6 +143,77 @@ class DynamicEmbedding(keras.layers.Layer):
                                       self.unknown_token)
             self._reference = None if self.use_custom_op else ReferenceLookup(
                 decode_model(self._model))
+
+    @classmethod
+    def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
+                     **kwargs):
+        """A layer whose word rows are pretrained vectors.
+
+        Args:
+            path: a word2vec / GloVe / fastText `.vec` text file (header
+                optional), or a `.npy` matrix whose rows match `vocabulary`.
+            vocabulary: the words of a `.npy` matrix (a list or a file);
+                ignored for text files, which name their words.
+            wordpiece_vocabulary: pieces, as for the constructor.
+            piece_vectors: optional `[len(pieces), D]` rows for the pieces;
+                otherwise pieces and buckets start from the initializer.
+            **kwargs: the other constructor arguments.
+        """
+        if str(path).endswith(".npy"):
+            if vocabulary is None:
+                raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
+            words, matrix = _tokens(vocabulary, "vocabulary"), np.load(path)
+            if matrix.ndim != 2 or matrix.shape[0] != len(words):
+                raise ValueError(f"{path} has shape {matrix.shape}; expected "
+                                 f"[{len(words)}, D] for the {len(words)} words given.")
+        else:
+            words, matrix = load_text_vectors(path)
+        layer = cls(int(matrix.shape[1]), vocabulary=words,
+                    wordpiece_vocabulary=wordpiece_vocabulary, **kwargs)
+        layer.build()
+        layer.assign_rows(0, matrix)
+        if piece_vectors is not None:
+            layer.assign_rows(len(words), piece_vectors)
+        return layer
+
+    @classmethod
+    def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
+        """A layer whose piece rows are a keras_hub model's token embeddings.
+
+        Args:
+            tokenizer: a `keras_hub.tokenizers.WordPieceTokenizer`; its
+                vocabulary (in id order) becomes `wordpiece_vocabulary`.
+            embedding_matrix: `[vocabulary_size, D]`, row i for token id i
+                (for example a BERT backbone's token embedding weights).
+            vocabulary: optional whole words, initialised by the initializer.
+            **kwargs: the other constructor arguments. The tokenizer's suffix
+                indicator is used, and its OOV token when there are no buckets.
+        """
+        pieces = list(tokenizer.get_vocabulary())
+        matrix = keras.ops.convert_to_numpy(embedding_matrix)
+        if matrix.ndim != 2 or matrix.shape[0] != len(pieces):
+            raise ValueError(f"`embedding_matrix` has shape {matrix.shape}; expected "
+                             f"[{len(pieces)}, D] for the tokenizer's {len(pieces)} tokens.")
+        kwargs.setdefault("suffix_indicator", getattr(tokenizer, "suffix_indicator", "##"))
+        oov = getattr(tokenizer, "oov_token", None)
+        if kwargs.get("num_oov_buckets", 1000) == 0 and oov in pieces:
+            kwargs.setdefault("unknown_token", oov)
+        layer = cls(int(matrix.shape[1]), vocabulary=vocabulary, wordpiece_vocabulary=pieces,
+                    **kwargs)
+        layer.build()
+        layer.assign_rows(layer._sizes[0], matrix)
+        return layer
+
+    def assign_rows(self, start, values):
+        """Overwrites table rows [start, start + len(values))."""
+        values = np.asarray(keras.ops.convert_to_numpy(values), dtype=self.embeddings.dtype)
+        if values.ndim != 2 or values.shape[1] != self.output_dim or \
+                start + values.shape[0] > self.input_dim:
+            raise ValueError(f"Cannot write rows of shape {values.shape} at row {start} of a "
+                             f"[{self.input_dim}, {self.output_dim}] table.")
+        table = keras.ops.convert_to_numpy(self.embeddings).copy()
+        table[start:start + values.shape[0]] = values
+        self.embeddings.assign(table)
 
     @property
     def input_dim(self):

@@ -1,0 +1,126 @@
+"""TextEmbedding: sentences in, word vectors (a sequence, or pooled) out."""
+
+import keras
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding, _require_tensorflow_backend
+
+OUTPUT_MODES = ("sequence", "mean", "max", "sum")
+# BERT's basic tokenization: punctuation (Unicode P, and ASCII symbols) and
+# CJK ideographs become words of their own.
+_SEPARATE = r"([\p{P}!-/:-@\[-`{-~]|\p{Han})"
+
+
+def basic_tokenize(sentences, lowercase=True, strip_accents=False):
+    """Words of each sentence: ragged `[..., (words)]`."""
+    text = sentences
+    if lowercase:
+        text = tf.strings.lower(text, encoding="utf-8")
+    if strip_accents:
+        text = tf.strings.regex_replace(tf_text.normalize_utf8(text, "NFD"), r"\p{Mn}", "")
+    return tf.strings.split(tf.strings.regex_replace(text, _SEPARATE, r" \1 "))
+
+
+@keras.saving.register_keras_serializable(package="tf_dynemb")
+class TextEmbedding(keras.layers.Layer):
+    """Embeds sentences: basic tokenization, then a `DynamicEmbedding`.
+
+    Args:
+        output_dim: int > 0. Width of the vectors.
+        vocabulary: whole words (list or file). Defaults to `None`.
+        wordpiece_vocabulary: WordPiece pieces (list or file). Defaults to `None`.
+        num_oov_buckets: int >= 0. Defaults to `1000`.
+        combiner: pooling of a word's pieces. Defaults to `"mean"`.
+        lowercase: lowercase the text first. Defaults to `True`.
+        strip_accents: remove combining marks after NFD. Defaults to `False`.
+        output_mode: `"sequence"` (word vectors, padded with zeros and a mask)
+            or a pooling over the words: `"mean"`, `"max"`, `"sum"` (a sentence
+            without words gives zeros). Defaults to `"mean"`.
+        ragged: with `"sequence"`, return a ragged tensor instead of padding.
+            Defaults to `False`.
+        embeddings_initializer: Defaults to `"uniform"`.
+        use_custom_op: `False` runs the stock-op reference. Defaults to `True`.
+
+    Call arguments:
+        inputs: a string tensor of sentences, shape `[batch]`.
+
+    Examples:
+
+    >>> layer = TextEmbedding(8, vocabulary=["the", "cat"], num_oov_buckets=10)
+    >>> layer(tf.constant(["The cat sat.", ""])).shape
+    TensorShape([2, 8])
+    """
+
+    def __init__(self, output_dim, vocabulary=None, wordpiece_vocabulary=None,
+                 num_oov_buckets=1000, combiner="mean", lowercase=True, strip_accents=False,
+                 output_mode="mean", ragged=False, embeddings_initializer="uniform",
+                 use_custom_op=True, **kwargs):
+        _require_tensorflow_backend(type(self).__name__)
+        super().__init__(**kwargs)
+        if output_mode not in OUTPUT_MODES:
+            raise ValueError(f"`output_mode` must be one of {OUTPUT_MODES}. "
+                             f"Received: output_mode={output_mode!r}")
+        if ragged and output_mode != "sequence":
+            raise ValueError("`ragged=True` needs output_mode='sequence'. "
+                             f"Received: output_mode={output_mode!r}")
+        self.lowercase = lowercase
+        self.strip_accents = strip_accents
+        self.output_mode = output_mode
+        self.ragged = ragged
+        self.supports_masking = output_mode == "sequence" and not ragged
+        self.embedding = DynamicEmbedding(
+            output_dim, vocabulary=vocabulary, wordpiece_vocabulary=wordpiece_vocabulary,
+            num_oov_buckets=num_oov_buckets, combiner=combiner,
+            embeddings_initializer=embeddings_initializer, use_custom_op=use_custom_op,
+            dtype=self.dtype_policy, name="embedding")
+
+    def build(self, input_shape=None):
+        if not self.embedding.built:
+            self.embedding.build()
+        self.built = True
+
+    def call(self, inputs):
+        words = basic_tokenize(inputs, self.lowercase, self.strip_accents)
+        vectors = self.embedding(words)
+        if self.output_mode == "sequence":
+            return vectors if self.ragged else vectors.to_tensor()
+        if self.output_mode == "max":
+            pooled = tf.reduce_max(vectors, axis=-2)
+            has_words = (words.row_lengths() > 0)[:, tf.newaxis]
+            return tf.where(has_words, pooled, tf.zeros_like(pooled))
+        pooled = tf.reduce_sum(vectors, axis=-2)
+        if self.output_mode == "mean":
+            count = tf.cast(tf.maximum(words.row_lengths(), 1), pooled.dtype)
+            pooled = pooled / count[:, tf.newaxis]
+        return pooled
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.supports_masking:
+            return None
+        if isinstance(inputs, keras.KerasTensor):  # a functional model being built
+            return keras.KerasTensor(tuple(inputs.shape) + (None,), dtype="bool")
+        words = basic_tokenize(inputs, self.lowercase, self.strip_accents)
+        return tf.not_equal(words.to_tensor(default_value=""), "")
+
+    def compute_output_spec(self, inputs):
+        dim = self.embedding.output_dim
+        shape = tuple(inputs.shape) + ((None, dim) if self.output_mode == "sequence" else (dim,))
+        return keras.KerasTensor(shape, dtype=self.compute_dtype, ragged=self.ragged)
+
+    def get_build_config(self):
+        return {"input_shape": None, "vocabulary_sizes": list(self.embedding._sizes)}
+
+    def build_from_config(self, config):
+        self.embedding.build_from_config(config)
+        self.build()
+
+    def get_config(self):
+        config = super().get_config()
+        inner = self.embedding.get_config()
+        config.update({name: inner[name] for name in (
+            "output_dim", "vocabulary", "wordpiece_vocabulary", "num_oov_buckets", "combiner",
+            "embeddings_initializer", "use_custom_op")})
+        config.update({"lowercase": self.lowercase, "strip_accents": self.strip_accents,
+                       "output_mode": self.output_mode, "ragged": self.ragged})
+        return config

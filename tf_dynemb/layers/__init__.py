@@ -1,6 +1,8 @@
 """Keras 3 layers (TensorFlow backend) over the fused lookup."""
 
+from tf_dynemb.layers.char_cnn_encoder import CharCNNEncoder
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
+from tf_dynemb.layers.hybrid_embedding import HybridEmbedding
 from tf_dynemb.layers.text_embedding import TextEmbedding
 
-__all__ = ["DynamicEmbedding", "TextEmbedding"]
+__all__ = ["CharCNNEncoder", "DynamicEmbedding", "HybridEmbedding", "TextEmbedding"]

@@ -65,6 +65,8 @@ def test_mask_empty_masks_padding():
     vectors = layer(words)
     np.testing.assert_allclose(pooled(words)[1], vectors[1, 0], rtol=1e-6)
     assert DynamicEmbedding(**KWARGS).compute_mask(words) is None
+    pooled.compile("sgd", "mse")
+    pooled.fit(words, np.zeros((2, 6)), epochs=1, verbose=0)  # the mask in a training graph
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])

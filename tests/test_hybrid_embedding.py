@@ -56,6 +56,12 @@ def test_dynamic_encoder_sees_only_oov_words():
     np.testing.assert_array_equal(out[2], np.zeros(4))
 
 
+def test_batches_without_oov_words():
+    hybrid = HybridEmbedding(_static(), CharCNNEncoder(4))
+    assert hybrid(tf.constant(["the", "cat", ""])).shape == (3, 4)
+    assert CharCNNEncoder(4)(tf.constant([], tf.string)).shape == (0, 4)
+
+
 def test_hybrid_trains_both_parts():
     hybrid = HybridEmbedding(_static(), CharCNNEncoder(4, filters=8))
     inputs = keras.Input(shape=(), dtype="string")

@@ -60,7 +60,9 @@ class CharCNNEncoder(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        flat = tf.reshape(inputs, [-1])
+        # One extra empty word, dropped below: TensorFlow's Conv1D rejects an
+        # empty batch, which a HybridEmbedding batch without OOV words gives.
+        flat = tf.concat([tf.reshape(inputs, [-1]), [""]], axis=0)
         codes = tf.strings.unicode_decode(flat, "UTF-8", errors="replace")[:, : self.max_chars]
         ids = (codes % self.char_buckets + 1).to_tensor(0, shape=[None, self.max_chars])
         present = ids > 0
@@ -69,7 +71,7 @@ class CharCNNEncoder(keras.layers.Layer):
         pooled = tf.reduce_max(tf.where(present[:, :, tf.newaxis], features, lowest), axis=1)
         has_chars = tf.reduce_any(present, axis=1)[:, tf.newaxis]
         pooled = tf.where(has_chars, pooled, tf.zeros_like(pooled))
-        vectors = tf.where(has_chars, self.dense(pooled), tf.zeros([], self.compute_dtype))
+        vectors = tf.where(has_chars, self.dense(pooled), tf.zeros([], self.compute_dtype))[:-1]
         return tf.reshape(vectors, tf.concat([tf.shape(inputs), [self.output_dim]], axis=0))
 
     def compute_output_spec(self, inputs):

@@ -240,7 +240,13 @@ class DynamicEmbedding(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None):
         if not self.mask_empty:
             return None
-        return keras.ops.not_equal(inputs, "")
+        if isinstance(inputs, keras.KerasTensor):
+            # While a functional model is built: Keras computes the mask on the
+            # real tensors when the model runs and passes it along with them.
+            return None
+        if isinstance(inputs, tf.RaggedTensor):
+            return tf.ragged.map_flat_values(tf.not_equal, inputs, "")
+        return tf.not_equal(inputs, "")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)

@@ -98,8 +98,10 @@ class TextEmbedding(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None):
         if not self.supports_masking:
             return None
-        if isinstance(inputs, keras.KerasTensor):  # a functional model being built
-            return keras.KerasTensor(tuple(inputs.shape) + (None,), dtype="bool")
+        if isinstance(inputs, keras.KerasTensor):
+            # While a functional model is built: Keras computes the mask on the
+            # real tensors when the model runs and passes it along with them.
+            return None
         words = basic_tokenize(inputs, self.lowercase, self.strip_accents)
         return tf.not_equal(words.to_tensor(default_value=""), "")
 

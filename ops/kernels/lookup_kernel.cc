@@ -25,13 +25,7 @@ class LookupCpuOp : public OpKernel {
   }
 
   void Compute(OpKernelContext* ctx) override {
-    if (kFromVariable) {
-      OP_REQUIRES_OK(ctx, WithVariableTable<T>(ctx, 1, [&](const Tensor& table) {
-        Embed(ctx, table);
-      }));
-    } else {
-      Embed(ctx, ctx->input(1));
-    }
+    WithLookupTable<T, kFromVariable>(ctx, [&](const Tensor& t) { Embed(ctx, t); });
   }
 
  private:

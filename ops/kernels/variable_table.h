@@ -39,6 +39,17 @@ absl::Status WithVariableTable(::tensorflow::OpKernelContext* ctx, int index,
   return absl::OkStatus();
 }
 
+// Calls embed(table) with a lookup's table (input 1): the tensor itself, or
+// with kFromVariable the resource variable's tensor, read in place.
+template <typename T, bool kFromVariable, typename Embed>
+void WithLookupTable(::tensorflow::OpKernelContext* ctx, Embed&& embed) {
+  if (kFromVariable) {
+    OP_REQUIRES_OK(ctx, WithVariableTable<T>(ctx, 1, embed));
+  } else {
+    embed(ctx->input(1));
+  }
+}
+
 }  // namespace tf_dynemb
 
 #endif  // TF_DYNEMB_OPS_KERNELS_VARIABLE_TABLE_H_

@@ -144,3 +144,13 @@ def test_from_keras_hub_wordpiece_tokenizer():
     assert layer.unknown_token == "[UNK]"
     got = layer(tf.constant(["unseen", "the", "qqq"])).numpy()
     np.testing.assert_allclose(got, [(matrix[2] + matrix[3]) / 2, matrix[4], matrix[1]])
+
+
+def test_buckets_only_layer_survives_saving(tmp_path):
+    layer = DynamicEmbedding(3, num_oov_buckets=4)
+    inputs = keras.Input(shape=(), dtype="string")
+    model = keras.Model(inputs, layer(inputs))
+    words = tf.constant(["any", "word", ""])
+    model.save(str(tmp_path / "b.keras"))
+    reloaded = keras.models.load_model(str(tmp_path / "b.keras"))
+    np.testing.assert_allclose(reloaded(words), model(words))

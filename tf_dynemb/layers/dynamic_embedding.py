@@ -136,13 +136,10 @@ class DynamicEmbedding(keras.layers.Layer):
                 f"received {len(words)} and {len(pieces)}.")
         self._words, self._pieces = words, pieces
         self._sizes = (len(words), len(pieces))
-        self._model = None
-        if words or pieces or not self.built:
-            self._model = build_model(words, pieces, self.num_oov_buckets,
-                                      self.suffix_indicator, self.max_bytes_per_word,
-                                      self.unknown_token)
-            self._reference = None if self.use_custom_op else ReferenceLookup(
-                decode_model(self._model))
+        self._model = build_model(words, pieces, self.num_oov_buckets, self.suffix_indicator,
+                                  self.max_bytes_per_word, self.unknown_token)
+        self._reference = None if self.use_custom_op else ReferenceLookup(
+            decode_model(self._model))
 
     @classmethod
     def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,

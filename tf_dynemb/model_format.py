@@ -11,6 +11,8 @@ _VERSION = 1
 _HEADER_BYTES = 64
 _SUFFIX, _WORD_OFFSETS, _WORD_BYTES, _PIECE_OFFSETS, _PIECE_BYTES = range(5)
 _NUM_SECTIONS = 10
+# Bytes per element of each section, in section order (model_format.h).
+_ELEMENT_BYTES = (1, 4, 1, 4, 1, 4, 4, 4, 1, 4)
 _NO_ID = 0xFFFFFFFF
 
 
@@ -64,8 +66,8 @@ def decode_model(model):
         "<6I", buf, 16
     )
     refs = [struct.unpack_from("<II", buf, _HEADER_BYTES + 8 * s) for s in range(_NUM_SECTIONS)]
-    for at, n in refs[:_NUM_SECTIONS]:
-        if at + n > len(buf):
+    for (at, n), size in zip(refs, _ELEMENT_BYTES):
+        if at + n * size > len(buf):
             raise ValueError("Not a tf_dynemb model: a section lies outside it.")
     words = _strings(buf, refs[_WORD_OFFSETS], refs[_WORD_BYTES])
     pieces = _strings(buf, refs[_PIECE_OFFSETS], refs[_PIECE_BYTES])

@@ -3,6 +3,7 @@
 #if GOOGLE_CUDA
 
 #include "ops/core/gpu/embed_gpu.h"
+#include "ops/core/segmenter.h"
 #include "ops/kernels/gpu_inputs.h"
 #include "ops/kernels/validated_model.h"
 #include "ops/kernels/variable_table.h"

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/core/model_validator.h"
+#include "ops/core/segmenter.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 
 namespace tf_dynemb {

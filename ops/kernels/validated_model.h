@@ -9,7 +9,6 @@
 #include "absl/synchronization/mutex.h"
 
 #include "ops/core/model_format.h"
-#include "ops/core/segmenter.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_dynemb.layers.dynamic_embedding import _require_tensorflow_backend
+from tf_dynemb.layers.dynamic_embedding import _require_tensorflow_backend, check_int_argument
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -39,8 +39,7 @@ class CharCNNEncoder(keras.layers.Layer):
         for name, value in (("output_dim", output_dim), ("char_buckets", char_buckets),
                             ("char_embedding_dim", char_embedding_dim), ("filters", filters),
                             ("kernel_size", kernel_size), ("max_chars", max_chars)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be an int > 0. Received: {name}={value!r}")
+            check_int_argument(name, value, 1)
         self.output_dim = output_dim
         self.char_buckets = char_buckets
         self.char_embedding_dim = char_embedding_dim

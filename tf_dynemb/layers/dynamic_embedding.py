@@ -24,6 +24,13 @@ def _require_tensorflow_backend(name):
         )
 
 
+def check_int_argument(name, value, minimum):
+    """Raises ValueError unless `value` is an int >= `minimum` (0 or 1)."""
+    if not isinstance(value, int) or value < minimum:
+        bound = "an int > 0" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"`{name}` must be {bound}. Received: {name}={value!r}")
+
+
 def _tokens(value, name):
     """A vocabulary given as a list of strings or a file path."""
     if value is None:
@@ -103,11 +110,8 @@ class DynamicEmbedding(keras.layers.Layer):
     ):
         _require_tensorflow_backend(type(self).__name__)
         super().__init__(**kwargs)
-        if not isinstance(output_dim, int) or output_dim <= 0:
-            raise ValueError(f"`output_dim` must be an int > 0. Received: output_dim={output_dim!r}")
-        if not isinstance(num_oov_buckets, int) or num_oov_buckets < 0:
-            raise ValueError(
-                f"`num_oov_buckets` must be >= 0. Received: num_oov_buckets={num_oov_buckets!r}")
+        check_int_argument("output_dim", output_dim, 1)
+        check_int_argument("num_oov_buckets", num_oov_buckets, 0)
         if combiner not in COMBINERS:
             raise ValueError(f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}")
         self.output_dim = output_dim

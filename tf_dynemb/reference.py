@@ -4,6 +4,8 @@ It is the oracle of the tests and the `portable` export flavor: a SavedModel
 made from it runs on a stock `tensorflow_model_server`.
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
@@ -13,29 +15,37 @@ from tf_dynemb import kinds
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import check_lookup_args
 
-_SENTINEL_STEM = "<tf_dynemb:unsplittable>"
+_SENTINEL_STEM = b"tf_dynemb:unsplittable>"
+
+
+def _as_bytes(token):
+    return token.encode("utf-8", "surrogateescape") if isinstance(token, str) else bytes(token)
+
+
+def _suffix_bytes(config):
+    return config.suffix_indicator.encode("utf-8", "surrogateescape")
 
 
 def _sentinel(config):
     """A token no split word can match: longer than max_bytes_per_word (at
     most 255, so it fits FastWordpiece's 256 bytes), not a continuation piece,
     not one of the pieces."""
-    for first in "<~!":
-        if config.suffix_indicator.startswith(first):
+    for first in b"<~!":
+        if _suffix_bytes(config)[0] == first:
             continue
-        sentinel = first + _SENTINEL_STEM
-        sentinel += "~" * max(0, config.max_bytes_per_word + 1 - len(sentinel))
-        if sentinel.encode() not in config.pieces:
+        sentinel = bytes([first]) + _SENTINEL_STEM
+        sentinel += b"~" * max(0, config.max_bytes_per_word + 1 - len(sentinel))
+        if sentinel not in config.pieces:
             return sentinel
     raise AssertionError("unreachable: three first bytes, one suffix indicator, one sentinel")
 
 
 def _wordpiece_model(config, sentinel):
     """The FastWordpiece model bytes that FastWordpieceTokenizer(vocab=...)
-    would build; pieces go as bytes, so invalid UTF-8 stays as it is."""
+    would build; tokens go as bytes, so invalid UTF-8 stays as it is."""
     buf = pywrap_fast_wordpiece_tokenizer_model_builder.build_fast_wordpiece_model(
-        list(config.pieces) + [sentinel], config.max_bytes_per_word,
-        config.suffix_indicator, sentinel, True, False)
+        list(config.pieces) + [sentinel], config.max_bytes_per_word, _suffix_bytes(config),
+        sentinel, True, False)
     return tf.constant(np.frombuffer(buf, np.uint8))
 
 
@@ -81,6 +91,11 @@ class ReferenceLookup(tf.Module):
 
     def __init__(self, config: VocabularyConfig, name=None):
         super().__init__(name=name)
+        config = dataclasses.replace(
+            config, words=tuple(map(_as_bytes, config.words)),
+            pieces=tuple(map(_as_bytes, config.pieces)),
+            unknown_token=None if config.unknown_token is None else _as_bytes(
+                config.unknown_token))
         self.config = config
         self._num_words = len(config.words)
         self._num_pieces = len(config.pieces)

@@ -136,8 +136,11 @@ std::string CheckConfig(const ModelConfig& c) {
   const uint64_t rows = c.words.size() + c.pieces.size() +
                         static_cast<uint64_t>(c.num_oov_buckets);
   if (rows > kMaxRows) {
-    return "The model would have " + std::to_string(rows) +
-           " rows (words + pieces + buckets); at most 2147483647 are allowed.";
+    return "The model would have " + std::to_string(rows) + " rows (" +
+           std::to_string(c.words.size()) + " words + " +
+           std::to_string(c.pieces.size()) + " pieces + num_oov_buckets=" +
+           std::to_string(c.num_oov_buckets) +
+           "); at most 2147483647 are allowed.";
   }
   for (size_t i = 0; i < c.words.size(); ++i) {
     if (c.words[i].empty()) {

@@ -10,7 +10,7 @@ from tf_dynemb.model_format import decode_model
 from tf_dynemb.ops import COMBINERS, build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
 from tf_dynemb.vectors import load_text_vectors
-from tf_dynemb.vocabulary import load_vocabulary
+from tf_dynemb.vocabulary import check_tokens, load_vocabulary
 
 _WORDS_ASSET = "vocabulary.txt"
 _PIECES_ASSET = "wordpiece_vocabulary.txt"
@@ -37,11 +37,7 @@ def _tokens(value, name):
         return []
     if isinstance(value, (str, os.PathLike)):
         return load_vocabulary(value)
-    tokens = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in value]
-    if len(set(tokens)) != len(tokens):
-        raise ValueError(f"`{name}` must hold unique tokens. Received {len(tokens)} tokens, "
-                         f"{len(tokens) - len(set(tokens))} repeated.")
-    return tokens
+    return check_tokens(value, name)
 
 
 def _write_tokens(path, tokens):

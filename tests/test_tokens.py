@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import tf_dynemb
@@ -64,7 +64,6 @@ def test_odd_tokens_round_trip_through_a_keras_file(tmp_path):
     assert kind.numpy().tolist()[:len(ODD_BUT_SAVABLE)] == [tf_dynemb.WORD] * len(ODD_BUT_SAVABLE)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.text(min_size=1, max_size=6), max_size=8))
 def test_any_accepted_tokens_read_back_the_same(tmp_path_factory, tokens):
     try:

@@ -9,19 +9,12 @@ Run longer with `pytest tests/test_two_paths.py --hypothesis-profile=long`.
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import tf_dynemb
 from tf_dynemb import VocabularyConfig
 
-settings.register_profile(
-    "ci", max_examples=200, deadline=None, derandomize=True, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile(
-    "long", max_examples=5000, deadline=None, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile("ci")
 
 # A small alphabet makes pieces match words; arbitrary bytes cover the rest.
 ALPHABET = [b"a", b"b", b"#", b"@", b"\xc3", b"\xa9", b"\xff", "東".encode(), b" "]

@@ -10,8 +10,6 @@ Both give the same vectors.
 """
 
 import os
-import shutil
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -19,6 +17,7 @@ import tensorflow as tf
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import COMBINERS, build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
+from tf_dynemb.version_dirs import write_version_dir
 
 FLAVORS = ("fused", "portable")
 # Sentences are lowercased and split on whitespace and punctuation.
@@ -131,11 +130,6 @@ def make_server(words, pieces, dim, num_oov_buckets=1000, combiner="mean",
 WARMUP_SENTENCES = ["the quick brown fox", "tokenization of unseen words", ""]
 
 
-def next_version(base):
-    versions = [int(d) for d in os.listdir(base) if d.isdigit()] if os.path.isdir(base) else []
-    return max(versions, default=0) + 1
-
-
 def write_warmup(export_dir, sentences):
     """assets.extra/tf_serving_warmup_requests: PredictionLog records."""
     try:
@@ -167,21 +161,12 @@ def export(output_dir, words, pieces, dim, num_oov_buckets, combiner, flavor,
 
 
 def write_version(server, output_dir, version=None):
-    """Writes `server` as version `version` (default: the next) under
-    `output_dir` and returns its path. Written to a temporary directory first,
-    then renamed, so a half-written version is never visible to a server."""
-    os.makedirs(output_dir, exist_ok=True)
-    version = next_version(output_dir) if version is None else version
-    final = os.path.join(output_dir, str(version))
-    if os.path.exists(final):
-        raise FileExistsError(f"{final} exists; pass another version.")
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)
-    os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide it from a server's user
-    try:
+    """Writes `server` as version `version` (default: the next free one,
+    claimed atomically) under `output_dir` and returns its path; a server
+    never sees a half-written version (see `tf_dynemb.version_dirs`)."""
+
+    def fill(staging):
         tf.saved_model.save(server, staging, signatures=server.signatures())
         write_warmup(staging, WARMUP_SENTENCES)
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return final
+
+    return write_version_dir(output_dir, fill, version)

@@ -13,7 +13,7 @@ NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CU
 CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
-.PHONY: build test demo bench gpu gpu-harness gpu-check fuzz clean
+.PHONY: build test demo bench gpu gpu-harness gpu-check fuzz fuzz-coverage clean
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -99,6 +99,18 @@ fuzz: build build/fuzz/core_fuzzer
 	mkdir -p build/fuzz/corpus
 	cd build/fuzz && ./core_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus seeds
+
+# Line coverage of the core by the fuzz corpus (after `make fuzz`).
+build/fuzz/core_fuzzer_cov: ops/fuzz/core_fuzzer.cc $(CORE_SRCS) $(CORE_HDRS)
+	clang++ -std=c++17 -O1 -I. -fsanitize=fuzzer -fprofile-instr-generate \
+		-fcoverage-mapping ops/fuzz/core_fuzzer.cc $(CORE_SRCS) -o $@
+
+fuzz-coverage: build/fuzz/core_fuzzer_cov
+	cd build/fuzz && LLVM_PROFILE_FILE=cov.profraw ./core_fuzzer_cov -runs=0 corpus seeds
+	llvm-profdata merge -sparse build/fuzz/cov.profraw -o build/fuzz/cov.profdata
+	llvm-cov report build/fuzz/core_fuzzer_cov -instr-profile=build/fuzz/cov.profdata \
+		$(CORE_SRCS) ops/core/model_format.h ops/core/segmenter.h ops/core/pooling.h \
+		ops/core/fingerprint64.h
 
 clean:
 	$(BAZEL) clean

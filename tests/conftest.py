@@ -18,7 +18,7 @@ from tf_dynemb import sample_text  # noqa: E402
 _PROFILE = dict(deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=200, derandomize=True, **_PROFILE)
-settings.register_profile("long", max_examples=5000, **_PROFILE)
+settings.register_profile("long", max_examples=2000, **_PROFILE)
 settings.load_profile("ci")
 
 ADVERSARIAL_WORDS = [

@@ -120,3 +120,21 @@ def check_both_paths(config, words):
     np.testing.assert_array_equal(row_ids.numpy(), ref_rows.flat_values.numpy())
     np.testing.assert_array_equal(row_word.numpy(), ref_rows.value_rowids().numpy())
     return "both accepted and agree"
+
+
+def test_build_model_bounds_the_segmenters_work():
+    # Issue 12, failure 3: build_model itself made a 160 KB word take 28 s.
+    long_piece = "##" + "a" * 15998 + "b"
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"max_bytes_per_word=2147483647"):
+        tf_dynemb.build_model(pieces=["a", "##a", long_piece], num_oov_buckets=1,
+                              max_bytes_per_word=2**31 - 1)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"at most 256 bytes each.*pieces\[2\] of 16001 bytes"):
+        tf_dynemb.build_model(pieces=["a", "##a", long_piece], num_oov_buckets=1,
+                              max_bytes_per_word=255)
+    # At the bounds: words of up to 255 bytes are split, longer ones hashed.
+    model = tf_dynemb.build_model(pieces=["a", "##a", "##" + "a" * 255 + "b"],
+                                  num_oov_buckets=1, max_bytes_per_word=255)
+    _, _, _, kind = tf_dynemb.segment([b"a" * 255, b"a" * 256, b"a" * 160_000], model)
+    assert kind.numpy().tolist() == [tf_dynemb.PIECES, tf_dynemb.BUCKET, tf_dynemb.BUCKET]

@@ -13,7 +13,7 @@ NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CU
 CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
-.PHONY: build test demo bench gpu gpu-harness gpu-check clean
+.PHONY: build test demo bench gpu gpu-harness gpu-check clean cc-loader
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -28,11 +28,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-test: build
+test: build cc-loader
 	@test -f /usr/include/gtest/gtest.h || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq libgtest-dev; }
-	$(BAZEL) test //ops:core_test
+	$(BAZEL) test //ops:core_test //export/cc:strings_file_test
 	$(PY) -m pytest -q tests
+
+# TensorFlow's C++ SavedModel loader outside Python (export/cc): one runner
+# with //ops:ops_lib linked in (fused flavor), one with the stock op set.
+cc-loader: build
+	$(BAZEL) build //export/cc:saved_model_runner_fused //export/cc:saved_model_runner_portable
 
 DEMO_DIR := export_out
 DEMO_WORDS := the function tokenization unfathomable Zürich 東京 🙂 qzxv

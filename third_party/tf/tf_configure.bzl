@@ -78,7 +78,7 @@ def _cc_build(ctx, info):
         if not name or not ctx.path(path).exists:
             return _CC_MISSING_BUILD.format(reason = (
                 "%s does not exist (for libpython: a Python built with --enable-shared, " +
-                "or Debian's libpython3.X package)"
+                "or the Debian package libpython3.X)"
             ) % (path or "libpython"))
     for name, path in libs.items():
         ctx.symlink(path, name)

@@ -12,7 +12,8 @@ const char kRunnerUsage[] = R"(Loads a SavedModel with TensorFlow's C++ loader (
   --saved_model=DIR       a SavedModel (version) directory; required
   --signatures=A,B        signatures to run (default: every one)
   --inputs=FILE           strings for every input not named otherwise
-  --inputs=KEY=FILE       strings for the input KEY (repeatable)
+  --inputs=KEY=FILE       strings for the input KEY (repeatable; a FILE with
+                          '=' in its name needs a '/' before it, e.g. ./a=b)
   --op_library=PATH       an op library to load first (repeatable)
   --tf_text_ops_dir=DIR   load TF Text's op libraries (_*.so) from DIR
                           (default: the installed tensorflow_text's; empty: none)
@@ -91,8 +92,8 @@ bool ParseRunnerFlags(int argc, const char* const* argv, RunnerFlags* flags,
     } else if (name == "signatures") {
       flags->signatures = SplitCommas(value);
     } else if (name == "inputs") {
-      const size_t key_end = value.find('=');
-      if (key_end == std::string::npos) {
+      const size_t key_end = value.find('=');  // a '/' before it: a path with '='
+      if (key_end == std::string::npos || value.find('/') < key_end) {
         flags->inputs_for_all = value;
       } else {
         flags->named_inputs[value.substr(0, key_end)] = value.substr(key_end + 1);

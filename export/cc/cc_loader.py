@@ -78,7 +78,8 @@ def runner_path(flavor):
         raise ValueError(f"`flavor` must be one of {sorted(RUNNERS)}. Received: flavor={flavor!r}")
     path = RUNNERS[flavor]
     if not os.path.exists(path):
-        raise FileNotFoundError(f"The C++ SavedModel runner {path} is not built; run `make cc-loader`.")
+        raise FileNotFoundError(
+            f"The C++ SavedModel runner {path} is not built; run `make cc-loader`.")
     return path
 
 

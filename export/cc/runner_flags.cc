@@ -6,7 +6,8 @@
 
 namespace tf_dynemb {
 
-const char kRunnerUsage[] = R"(Loads a SavedModel with TensorFlow's C++ loader (LoadSavedModel, tag
+const char kRunnerUsage[] =
+    R"(Loads a SavedModel with TensorFlow's C++ loader (LoadSavedModel, tag
 "serve", as tensorflow_model_server does) and runs its signatures on strings.
 
   --saved_model=DIR       a SavedModel (version) directory; required
@@ -82,7 +83,9 @@ bool ParseRunnerFlags(int argc, const char* const* argv, RunnerFlags* flags,
     }
     const size_t eq = arg.find('=');
     if (arg.rfind("--", 0) != 0 || eq == std::string::npos) {
-      *error = "unknown argument (flags are --name=value; see --help). Received: " + arg;
+      *error =
+          "unknown argument (flags are --name=value; see --help). Received: " +
+          arg;
       return false;
     }
     const std::string name = arg.substr(2, eq - 2), value = arg.substr(eq + 1);
@@ -92,11 +95,13 @@ bool ParseRunnerFlags(int argc, const char* const* argv, RunnerFlags* flags,
     } else if (name == "signatures") {
       flags->signatures = SplitCommas(value);
     } else if (name == "inputs") {
-      const size_t key_end = value.find('=');  // a '/' before it: a path with '='
+      const size_t key_end =
+          value.find('=');  // a '/' before it: a path with '='
       if (key_end == std::string::npos || value.find('/') < key_end) {
         flags->inputs_for_all = value;
       } else {
-        flags->named_inputs[value.substr(0, key_end)] = value.substr(key_end + 1);
+        flags->named_inputs[value.substr(0, key_end)] =
+            value.substr(key_end + 1);
       }
     } else if (name == "op_library") {
       flags->op_libraries.push_back(value);
@@ -105,17 +110,22 @@ bool ParseRunnerFlags(int argc, const char* const* argv, RunnerFlags* flags,
     } else if (name == "threads") {
       if (!ParseIntList(name, value, 1, &flags->threads, error)) return false;
     } else if (name == "batch_sizes") {
-      if (!ParseIntList(name, value, 1, &flags->batch_sizes, error)) return false;
+      if (!ParseIntList(name, value, 1, &flags->batch_sizes, error))
+        return false;
     } else if (name == "seconds") {
       char* end = nullptr;
       flags->seconds = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(flags->seconds > 0 && flags->seconds <= 3600)) {
-        *error = "--seconds must be a number in (0, 3600]. Received: --seconds=" + value;
+      if (value.empty() || *end != '\0' ||
+          !(flags->seconds > 0 && flags->seconds <= 3600)) {
+        *error =
+            "--seconds must be a number in (0, 3600]. Received: --seconds=" +
+            value;
         return false;
       }
     } else if (name == "seed") {
       if (!ParseInt(value, 0, 0xffffffffL, &number)) {
-        *error = "--seed must be an integer in [0, 2^32). Received: --seed=" + value;
+        *error =
+            "--seed must be an integer in [0, 2^32). Received: --seed=" + value;
         return false;
       }
       flags->seed = static_cast<uint32_t>(number);

@@ -33,12 +33,14 @@ constexpr char kServeTag[] = "serve";
 
 absl::Status LoadOpLibrary(const std::string& path) {
   TF_Status* status = TF_NewStatus();
-  TF_LoadLibrary(path.c_str(), status);  // the handle stays: its ops stay registered
+  TF_LoadLibrary(path.c_str(),
+                 status);  // the handle stays: its ops stay registered
   const bool ok = TF_GetCode(status) == TF_OK;
   const std::string message = TF_Message(status);
   TF_DeleteStatus(status);
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError("cannot load op library " + path + ": " + message);
+  return absl::InvalidArgumentError("cannot load op library " + path + ": " +
+                                    message);
 }
 
 // TF Text's op libraries: every _*.so in `dir`, in name order.
@@ -50,12 +52,14 @@ absl::Status LoadTfTextOps(const std::string& dir) {
   std::vector<std::string> names;
   while (const dirent* entry = readdir(listing)) {
     const std::string name = entry->d_name;
-    if (name.size() > 4 && name[0] == '_' && name.compare(name.size() - 3, 3, ".so") == 0) {
+    if (name.size() > 4 && name[0] == '_' &&
+        name.compare(name.size() - 3, 3, ".so") == 0) {
       names.push_back(name);
     }
   }
   closedir(listing);
-  if (names.empty()) return absl::NotFoundError("no op library (_*.so) in " + dir);
+  if (names.empty())
+    return absl::NotFoundError("no op library (_*.so) in " + dir);
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     absl::Status status = LoadOpLibrary(dir + "/" + name);
@@ -65,15 +69,18 @@ absl::Status LoadTfTextOps(const std::string& dir) {
 }
 
 // The strings of every input key of `runners`, read once per file.
-absl::Status ReadInputs(const RunnerFlags& flags, const std::vector<SignatureRunner>& runners,
+absl::Status ReadInputs(const RunnerFlags& flags,
+                        const std::vector<SignatureRunner>& runners,
                         StringsByKey* strings) {
   std::map<std::string, std::vector<std::string>> files;  // path -> strings
   for (const SignatureRunner& runner : runners) {
     for (const std::string& key : runner.input_keys()) {
       const auto named = flags.named_inputs.find(key);
-      const std::string path =
-          named != flags.named_inputs.end() ? named->second : flags.inputs_for_all;
-      if (path.empty()) continue;  // MakeFeeds names the input that lacks strings
+      const std::string path = named != flags.named_inputs.end()
+                                   ? named->second
+                                   : flags.inputs_for_all;
+      if (path.empty())
+        continue;  // MakeFeeds names the input that lacks strings
       if (!files.count(path)) {
         std::string error;
         if (!ReadStringsFile(path, &files[path], &error)) {
@@ -85,8 +92,9 @@ absl::Status ReadInputs(const RunnerFlags& flags, const std::vector<SignatureRun
   }
   for (const auto& named : flags.named_inputs) {
     if (!strings->count(named.first)) {
-      return absl::InvalidArgumentError("--inputs names '" + named.first +
-                                        "', which no signature run takes as input");
+      return absl::InvalidArgumentError(
+          "--inputs names '" + named.first +
+          "', which no signature run takes as input");
     }
   }
   return absl::OkStatus();
@@ -121,12 +129,13 @@ absl::Status Main(const RunnerFlags& flags) {
     if (!status.ok()) return status;
   }
   tensorflow::SavedModelBundle bundle;
-  absl::Status status =
-      tensorflow::LoadSavedModel(tensorflow::SessionOptions(), tensorflow::RunOptions(),
-                                 flags.saved_model, {kServeTag}, &bundle);
+  absl::Status status = tensorflow::LoadSavedModel(
+      tensorflow::SessionOptions(), tensorflow::RunOptions(), flags.saved_model,
+      {kServeTag}, &bundle);
   if (!status.ok()) {
-    return absl::Status(status.code(), "cannot load the SavedModel at " + flags.saved_model +
-                                           ": " + std::string(status.message()));
+    return absl::Status(status.code(), "cannot load the SavedModel at " +
+                                           flags.saved_model + ": " +
+                                           std::string(status.message()));
   }
   const std::vector<std::string> names =
       flags.signatures.empty() ? ServableSignatures(bundle) : flags.signatures;

@@ -17,7 +17,9 @@ using Clock = std::chrono::steady_clock;
 // Batches cycled through in a cell, so caches see more than one request.
 constexpr int kBatchesPerCell = 8;
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 // The q-th percentile with linear interpolation (numpy's default).
 double Percentile(const std::vector<double>& sorted, double q) {
@@ -28,9 +30,10 @@ double Percentile(const std::vector<double>& sorted, double q) {
   return sorted[low] + (rank - low) * (sorted[high] - sorted[low]);
 }
 
-absl::Status MakeBatches(const SignatureRunner& runner,
-                         const std::map<std::string, std::vector<std::string>>& pools,
-                         int batch, std::mt19937* rng, std::vector<Feeds>* batches) {
+absl::Status MakeBatches(
+    const SignatureRunner& runner,
+    const std::map<std::string, std::vector<std::string>>& pools, int batch,
+    std::mt19937* rng, std::vector<Feeds>* batches) {
   batches->assign(kBatchesPerCell, Feeds());
   for (Feeds& feeds : *batches) {
     std::map<std::string, std::vector<std::string>> drawn;
@@ -38,11 +41,13 @@ absl::Status MakeBatches(const SignatureRunner& runner,
       const auto pool = pools.find(key);
       if (pool == pools.end() || pool->second.empty()) {
         return absl::InvalidArgumentError("no strings to draw input '" + key +
-                                          "' of signature '" + runner.name() + "' from");
+                                          "' of signature '" + runner.name() +
+                                          "' from");
       }
       std::uniform_int_distribution<size_t> pick(0, pool->second.size() - 1);
       std::vector<std::string>& strings = drawn[key];
-      for (int i = 0; i < batch; ++i) strings.push_back(pool->second[pick(*rng)]);
+      for (int i = 0; i < batch; ++i)
+        strings.push_back(pool->second[pick(*rng)]);
     }
     absl::Status status = runner.MakeFeeds(drawn, &feeds);
     if (!status.ok()) return status;
@@ -50,16 +55,19 @@ absl::Status MakeBatches(const SignatureRunner& runner,
   return absl::OkStatus();
 }
 
-// Runs `threads` clients for `seconds`; fills latencies (seconds) and wall time.
-absl::Status RunClients(const SignatureRunner& runner, const std::vector<Feeds>& batches,
-                        int threads, double seconds, std::vector<double>* latencies,
+// Runs `threads` clients for `seconds`; fills latencies (seconds) and wall
+// time.
+absl::Status RunClients(const SignatureRunner& runner,
+                        const std::vector<Feeds>& batches, int threads,
+                        double seconds, std::vector<double>* latencies,
                         double* wall) {
   std::mutex mutex;
   absl::Status first_error;
   latencies->clear();
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+      start + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(seconds));
   std::vector<std::thread> clients;
   for (int t = 0; t < threads; ++t) {
     clients.emplace_back([&, t] {
@@ -83,9 +91,10 @@ absl::Status RunClients(const SignatureRunner& runner, const std::vector<Feeds>&
 
 }  // namespace
 
-absl::Status RunBench(const SignatureRunner& runner,
-                      const std::map<std::string, std::vector<std::string>>& pools,
-                      const BenchOptions& options, std::ostream& out) {
+absl::Status RunBench(
+    const SignatureRunner& runner,
+    const std::map<std::string, std::vector<std::string>>& pools,
+    const BenchOptions& options, std::ostream& out) {
   std::mt19937 rng(options.seed);
   for (const int batch : options.batch_sizes) {
     std::vector<Feeds> batches;
@@ -99,16 +108,21 @@ absl::Status RunBench(const SignatureRunner& runner,
     for (const int threads : options.threads) {
       std::vector<double> latencies;
       double wall = 0;
-      status = RunClients(runner, batches, threads, options.seconds, &latencies, &wall);
+      status = RunClients(runner, batches, threads, options.seconds, &latencies,
+                          &wall);
       if (!status.ok()) return status;
       std::sort(latencies.begin(), latencies.end());
       char numbers[256];
-      std::snprintf(numbers, sizeof(numbers),
-                    "\"threads\": %d, \"batch\": %d, \"requests\": %zu, \"seconds\": %.3f, "
-                    "\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"requests_per_s\": %.1f}",
-                    threads, batch, latencies.size(), wall, Percentile(latencies, 50) * 1e3,
-                    Percentile(latencies, 99) * 1e3, latencies.size() / wall);
-      out << "{\"signature\": " << JsonString(runner.name()) << ", " << numbers << std::endl;
+      std::snprintf(
+          numbers, sizeof(numbers),
+          "\"threads\": %d, \"batch\": %d, \"requests\": %zu, \"seconds\": "
+          "%.3f, "
+          "\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"requests_per_s\": %.1f}",
+          threads, batch, latencies.size(), wall,
+          Percentile(latencies, 50) * 1e3, Percentile(latencies, 99) * 1e3,
+          latencies.size() / wall);
+      out << "{\"signature\": " << JsonString(runner.name()) << ", " << numbers
+          << std::endl;
     }
   }
   return absl::OkStatus();

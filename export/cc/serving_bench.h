@@ -26,9 +26,10 @@ struct BenchOptions {
 // {"signature", "threads", "batch", "requests", "seconds", "p50_ms",
 //  "p99_ms", "requests_per_s"}. `pools[key]` holds the strings that batches
 // for input `key` are drawn from (uniformly, with replacement).
-absl::Status RunBench(const SignatureRunner& runner,
-                      const std::map<std::string, std::vector<std::string>>& pools,
-                      const BenchOptions& options, std::ostream& out);
+absl::Status RunBench(
+    const SignatureRunner& runner,
+    const std::map<std::string, std::vector<std::string>>& pools,
+    const BenchOptions& options, std::ostream& out);
 
 }  // namespace tf_dynemb
 

@@ -54,7 +54,8 @@ bool ParseStrings(const std::string& text, std::vector<std::string>* strings,
       }
     }
   }
-  if (!text.empty() && text.back() != '\n') strings->push_back(std::move(current));
+  if (!text.empty() && text.back() != '\n')
+    strings->push_back(std::move(current));
   return true;
 }
 

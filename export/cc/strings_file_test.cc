@@ -38,10 +38,13 @@ TEST(StringsFileTest, Escapes) {
 TEST(StringsFileTest, BadLinesNameLineAndColumn) {
   EXPECT_EQ(ParseError("ok\nab\\q\n"),
             "line 2, column 3: a backslash must start \\\\, \\n, \\r or \\xHH");
-  EXPECT_EQ(ParseError("a\\x4"), "line 1, column 2: a backslash must start \\\\, \\n, \\r or \\xHH");
-  EXPECT_EQ(ParseError("a\\"), "line 1, column 2: a backslash must start \\\\, \\n, \\r or \\xHH");
+  EXPECT_EQ(ParseError("a\\x4"),
+            "line 1, column 2: a backslash must start \\\\, \\n, \\r or \\xHH");
+  EXPECT_EQ(ParseError("a\\"),
+            "line 1, column 2: a backslash must start \\\\, \\n, \\r or \\xHH");
   EXPECT_EQ(ParseError("a\r\n"),
-            "line 1, column 2: a raw carriage return; write \\r for one inside a string");
+            "line 1, column 2: a raw carriage return; write \\r for one inside "
+            "a string");
 }
 
 TEST(StringsFileTest, EscapeToAsciiRoundTripsEveryByte) {

@@ -22,7 +22,8 @@ void WriteFloat(double value, int digits, std::ostream& out) {
 }
 
 template <typename T, typename Write>
-void WriteValues(const tensorflow::Tensor& tensor, Write write, std::ostream& out) {
+void WriteValues(const tensorflow::Tensor& tensor, Write write,
+                 std::ostream& out) {
   const auto flat = tensor.flat<T>();
   for (int64_t i = 0; i < flat.size(); ++i) {
     if (i > 0) out << ", ";
@@ -33,15 +34,24 @@ void WriteValues(const tensorflow::Tensor& tensor, Write write, std::ostream& ou
 // numpy's name for the dtypes WriteTensorJson prints.
 const char* NumpyName(tensorflow::DataType dtype) {
   switch (dtype) {
-    case tensorflow::DT_FLOAT: return "float32";
-    case tensorflow::DT_DOUBLE: return "float64";
-    case tensorflow::DT_INT32: return "int32";
-    case tensorflow::DT_INT64: return "int64";
-    case tensorflow::DT_INT8: return "int8";
-    case tensorflow::DT_UINT8: return "uint8";
-    case tensorflow::DT_BOOL: return "bool";
-    case tensorflow::DT_STRING: return "bytes";
-    default: return nullptr;
+    case tensorflow::DT_FLOAT:
+      return "float32";
+    case tensorflow::DT_DOUBLE:
+      return "float64";
+    case tensorflow::DT_INT32:
+      return "int32";
+    case tensorflow::DT_INT64:
+      return "int64";
+    case tensorflow::DT_INT8:
+      return "int8";
+    case tensorflow::DT_UINT8:
+      return "uint8";
+    case tensorflow::DT_BOOL:
+      return "bool";
+    case tensorflow::DT_STRING:
+      return "bytes";
+    default:
+      return nullptr;
   }
 }
 
@@ -64,7 +74,8 @@ std::string JsonString(const std::string& text) {
   return quoted + "\"";
 }
 
-absl::Status WriteTensorJson(const tensorflow::Tensor& tensor, std::ostream& out) {
+absl::Status WriteTensorJson(const tensorflow::Tensor& tensor,
+                             std::ostream& out) {
   using tensorflow::DataType;
   const DataType dtype = tensor.dtype();
   if (NumpyName(dtype) == nullptr) {
@@ -72,22 +83,34 @@ absl::Status WriteTensorJson(const tensorflow::Tensor& tensor, std::ostream& out
                                     tensorflow::DataTypeString(dtype));
   }
   out << "{\"dtype\": \"" << NumpyName(dtype) << "\", \"shape\": [";
-  for (int i = 0; i < tensor.dims(); ++i) out << (i > 0 ? ", " : "") << tensor.dim_size(i);
+  for (int i = 0; i < tensor.dims(); ++i)
+    out << (i > 0 ? ", " : "") << tensor.dim_size(i);
   out << "], \"values\": [";
   auto as_int = [&out](int64_t v) { out << v; };
   switch (dtype) {
     case tensorflow::DT_FLOAT:
-      WriteValues<float>(tensor, [&out](float v) { WriteFloat(v, 9, out); }, out);
+      WriteValues<float>(
+          tensor, [&out](float v) { WriteFloat(v, 9, out); }, out);
       break;
     case tensorflow::DT_DOUBLE:
-      WriteValues<double>(tensor, [&out](double v) { WriteFloat(v, 17, out); }, out);
+      WriteValues<double>(
+          tensor, [&out](double v) { WriteFloat(v, 17, out); }, out);
       break;
-    case tensorflow::DT_INT32: WriteValues<int32_t>(tensor, as_int, out); break;
-    case tensorflow::DT_INT64: WriteValues<int64_t>(tensor, as_int, out); break;
-    case tensorflow::DT_INT8: WriteValues<int8_t>(tensor, as_int, out); break;
-    case tensorflow::DT_UINT8: WriteValues<uint8_t>(tensor, as_int, out); break;
+    case tensorflow::DT_INT32:
+      WriteValues<int32_t>(tensor, as_int, out);
+      break;
+    case tensorflow::DT_INT64:
+      WriteValues<int64_t>(tensor, as_int, out);
+      break;
+    case tensorflow::DT_INT8:
+      WriteValues<int8_t>(tensor, as_int, out);
+      break;
+    case tensorflow::DT_UINT8:
+      WriteValues<uint8_t>(tensor, as_int, out);
+      break;
     case tensorflow::DT_BOOL:
-      WriteValues<bool>(tensor, [&out](bool v) { out << (v ? "true" : "false"); }, out);
+      WriteValues<bool>(
+          tensor, [&out](bool v) { out << (v ? "true" : "false"); }, out);
       break;
     case tensorflow::DT_STRING:
       WriteValues<tensorflow::tstring>(

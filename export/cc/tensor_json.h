@@ -18,7 +18,8 @@ namespace tf_dynemb {
 // values flattened in row-major order; dtype is numpy's name (strings:
 // "bytes"). Fails for a dtype other than float32/64, int8/32/64, uint8, bool
 // and string.
-absl::Status WriteTensorJson(const tensorflow::Tensor& tensor, std::ostream& out);
+absl::Status WriteTensorJson(const tensorflow::Tensor& tensor,
+                             std::ostream& out);
 
 // Writes "key": tensor pairs as one JSON object.
 absl::Status WriteTensorsJson(const std::vector<std::string>& keys,

@@ -1,6 +1,7 @@
 #include "export/cc/signature_runner.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
@@ -33,7 +34,10 @@ absl::Status FeedShape(const TensorInfo& info, const std::string& what,
   int unknown = -1;
   for (int i = 0; i < declared.dim_size(); ++i) {
     const int64_t size = declared.dim(i).size();
-    if (size >= 0) {
+    if (size > 0 && known > std::numeric_limits<int64_t>::max() / size) {
+      return absl::InvalidArgumentError(
+          what + " has shape " + ShapeText(declared) + ": too many elements");
+    } else if (size >= 0) {
       known *= size;
     } else if (unknown >= 0) {
       return absl::InvalidArgumentError(
@@ -55,7 +59,8 @@ absl::Status FeedShape(const TensorInfo& info, const std::string& what,
   for (int i = 0; i < declared.dim_size(); ++i) {
     const int64_t size =
         i == unknown ? (known > 0 ? count / known : 0) : declared.dim(i).size();
-    shape->AddDim(size);
+    absl::Status status = shape->AddDimWithStatus(size);
+    if (!status.ok()) return status;
   }
   return absl::OkStatus();
 }

@@ -116,7 +116,7 @@ def server_from_keras(path, flavor="fused"):
             f"{path} must hold exactly one DynamicEmbedding layer to export; "
             f"found {len(found)}: {names}")
     layer = found[0]
-    return EmbeddingServer(layer._model, keras.ops.convert_to_numpy(layer.embeddings),
+    return EmbeddingServer(layer.vocabulary_model, keras.ops.convert_to_numpy(layer.embeddings),
                            flavor=flavor, combiner=layer.combiner)
 
 

@@ -35,7 +35,7 @@ flags.DEFINE_integer("output_dim", 128, "Embedding width D (must match --vectors
 flags.DEFINE_integer("num_oov_buckets", 1000, "Hash buckets for unsplittable OOV words.")
 flags.DEFINE_enum("combiner", "mean", ["mean", "sum", "sqrtn"],
                   "How a split word's piece rows are pooled.")
-flags.DEFINE_enum("flavor", "fused", ["fused", "portable"],
+flags.DEFINE_enum("flavor", "portable", ["portable", "fused"],
                   "fused: the custom op (a server linked with //ops:ops_lib). "
                   "portable: stock TF + TF Text ops (the stock tensorflow_model_server).")
 flags.DEFINE_string("output_dir", None,
@@ -56,7 +56,7 @@ def main(argv):
             if FLAGS[name].present:
                 raise app.UsageError(f"--{name} cannot be combined with --keras_model.")
         server = serving.server_from_keras(FLAGS.keras_model, FLAGS.flavor)
-        report(serving.write_version(server, FLAGS.output_dir, FLAGS.version))
+        report(serving.write_server(server, FLAGS.output_dir, FLAGS.version))
         return
     default_words, default_pieces = default_vocabulary()
     vectors = None

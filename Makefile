@@ -13,7 +13,7 @@ NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CU
 CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
-.PHONY: build test demo bench gpu gpu-harness gpu-check clean
+.PHONY: build test demo bench gpu gpu-harness gpu-check wheel clean
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -63,6 +63,14 @@ gpu: $(VENV)/.installed
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops_gpu.so tf_dynemb/_tf_dynemb_ops.so
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
+# The platform wheel, in dist/: every package under tf_dynemb/, the assets and
+# the op library last installed (`make build`: CPU; `make gpu`: CPU + CUDA),
+# tagged manylinux for this Python; it requires the TensorFlow it was built
+# against.
+wheel: $(VENV)/.installed
+	test -f tf_dynemb/_tf_dynemb_ops.so || $(MAKE) build
+	$(PY) scripts/build_wheel.py --output_dir=dist
+
 # The GPU harness needs only nvcc and a C++ compiler (no Bazel, no TensorFlow).
 build/gpu_harness: ops/core/gpu/gpu_harness.cu.cc ops/core/gpu/embed_gpu.cu.cc $(CORE_SRCS) $(CORE_HDRS)
 	mkdir -p build
@@ -85,4 +93,4 @@ gpu-check: build/gpu_harness build/text_words.txt
 
 clean:
 	$(BAZEL) clean
-	rm -rf $(VENV) build $(DEMO_DIR) $(DEMO_DIR).*.log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json
+	rm -rf $(VENV) build dist $(DEMO_DIR) $(DEMO_DIR).*.log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json

@@ -8,8 +8,9 @@ import numpy as np
 from tf_dynemb import kinds
 from tf_dynemb.cli.progress import bar
 
-KIND_NAMES = {kinds.WORD: "word", kinds.PIECES: "pieces", kinds.BUCKET: "bucket",
-              kinds.UNKNOWN: "unknown"}
+# The kinds a corpus word can take (never PAD: words are not empty), by code.
+KIND_NAMES = {code: kinds.KIND_NAMES[code].lower()
+              for code in (kinds.WORD, kinds.PIECES, kinds.BUCKET, kinds.UNKNOWN)}
 CHUNK_WORDS = 50_000
 
 

@@ -127,7 +127,7 @@ def run(fv, args):
     if not vocabulary:
         raise CommandError(f"{fv.model} names no whole words to rank; pass --candidates=FILE.")
     for word, kind_name, found in neighbours(embed, words, vocabulary, fv.k):
-        print(f"{word} ({kind_name})")
+        print(f"{word!r} ({kind_name})")
         if kind_name in ("pad", "unknown") and all(s == 0 for _, s in found):
             print("  a zero vector: no neighbours")
             continue

@@ -56,7 +56,8 @@ def test_numbers_add_up(capsys, setup, tmp_path):
     assert sum(load.values()) == 8
     assert sum(k * v for k, v in load.items()) == cov["distinct_by_kind"]["bucket"]
     sharing = sum(k * v for k, v in load.items() if k > 1)
-    assert cov["bucket_collision_rate"] == pytest.approx(sharing / cov["distinct_by_kind"]["bucket"])
+    in_buckets = cov["distinct_by_kind"]["bucket"]
+    assert cov["bucket_collision_rate"] == pytest.approx(sharing / in_buckets)
     top = cov["top_oov"]
     assert [o["count"] for o in top] == sorted((o["count"] for o in top), reverse=True)
     assert all(counts[o["word"]] == o["count"] for o in top)

@@ -39,7 +39,8 @@ def _pieces(ax, cov):
             heights[min(m, top) - 1] += n[by]
         total = sum(heights)
         ax.bar([m + offset for m in range(1, top + 1)], [h / total for h in heights],
-               width=0.4, color=color, label=f"share of split {'words' if by == 'distinct' else by}")
+               width=0.4, color=color,
+               label=f"share of split {'words' if by == 'distinct' else by}")
     labels = [str(m) for m in range(1, top + 1)]
     if max(cov.pieces_per_word) > top:
         labels[-1] = f"{top}+"

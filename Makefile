@@ -35,19 +35,17 @@ test: build
 	$(PY) -m pytest -q tests
 
 DEMO_DIR := export_out
-DEMO_WORDS := the function tokenization unfathomable Zürich 東京 🙂 qzxv
+DEMO_SENTENCES := "Encode the object as JSON." "Reconnecting sockets unexpectedly." \
+	"Joinable threadlets in 東京 🙂" ""
 
-# The main job end to end: export both flavors from the bundled vocabulary,
-# then query each in a fresh process that imports only TensorFlow.
+# The main job end to end: train a model on raw strings from the bundled text,
+# export the whole model in both flavors, then query each export in a fresh
+# process (which reads its flavor from the export).
 demo: build
 	rm -rf $(DEMO_DIR)
-	$(PY) export/export_saved_model.py --flavor=fused --output_dim=64 \
-		--output_dir=$(DEMO_DIR)/fused > $(DEMO_DIR).fused.log 2>&1 || { cat $(DEMO_DIR).fused.log; exit 1; }
-	$(PY) export/export_saved_model.py --flavor=portable --output_dim=64 \
-		--output_dir=$(DEMO_DIR)/portable > $(DEMO_DIR).portable.log 2>&1 || { cat $(DEMO_DIR).portable.log; exit 1; }
-	grep -h "^Exported" $(DEMO_DIR).fused.log $(DEMO_DIR).portable.log
-	$(PY) export/query_saved_model.py --flavor=fused --saved_model=$(DEMO_DIR)/fused/1 $(DEMO_WORDS) ""
-	$(PY) export/query_saved_model.py --flavor=portable --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_WORDS) ""
+	$(PY) examples/demo.py --output_dir=$(DEMO_DIR) 2> $(DEMO_DIR).log || { cat $(DEMO_DIR).log; exit 1; }
+	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
+	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/fused/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
 
 bench: build
 	$(PY) bench/lookup_bench.py
@@ -93,4 +91,4 @@ gpu-check: build/gpu_harness build/text_words.txt
 
 clean:
 	$(BAZEL) clean
-	rm -rf $(VENV) build dist $(DEMO_DIR) $(DEMO_DIR).*.log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json
+	rm -rf $(VENV) build dist $(DEMO_DIR) $(DEMO_DIR).log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json

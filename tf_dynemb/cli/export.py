@@ -1,16 +1,19 @@
-"""Write an embedding SavedModel for TensorFlow Serving.
+"""Write a SavedModel for TensorFlow Serving: a trained model, or an embedding.
 
-usage: tf-dynemb export --output_dir=DIR [--keras_model=M.keras |
-           --vocabulary=FILE --wordpiece_vocabulary=FILE ...] [--flavor=fused]
+usage: tf-dynemb export --output_dir=DIR [--flavor=fused] [--version=N]
+           (--keras_model=M.keras [--embedding_only] |
+            --vocabulary=FILE --wordpiece_vocabulary=FILE ...)
 
-Signatures: `serving_default` takes `sentences` (string [None]) and returns
-`embedding` (float32 [None, D]); `embed_words` takes `words` (string [None])
-and returns `embeddings` (float32 [None, D]) and `kind` (int32 [None]).
-The source is a trained --keras_model (its DynamicEmbedding: table,
-vocabularies, combiner) or vocabularies (and optionally word vectors). The
-version goes in a new numbered directory under --output_dir, written whole or
-not at all. `fused` needs a tensorflow_model_server linked with
-//ops:ops_lib; `portable` runs on the stock one.
+With --keras_model, the whole trained model: `serving_default` takes the
+model's inputs and returns its outputs, checked against the model before the
+version is published (tf_dynemb.serving.export_model). With
+--embedding_only, or from vocabularies (and optionally word vectors), an
+embedding alone: `serving_default` takes `sentences` (string [None]) and
+returns `embedding` (float32 [None, D]); `embed_words` takes `words` (string
+[None]) and returns `embeddings` (float32 [None, D]) and `kind` (int32
+[None]). The version goes in a new numbered directory under --output_dir,
+written whole or not at all. `portable` runs on the stock
+tensorflow_model_server; `fused` needs one linked with //ops:ops_lib.
 """
 
 from absl import flags
@@ -23,9 +26,12 @@ SOURCE_FLAGS = ("vocabulary", "wordpiece_vocabulary", "vectors", "output_dim",
 
 def define_flags(fv):
     flags.DEFINE_string("keras_model", None,
-                        "A .keras model holding one DynamicEmbedding layer. Excludes the "
-                        "vocabulary, vectors, dimension, bucket and combiner flags.",
-                        flag_values=fv)
+                        "A trained .keras model holding tf_dynemb layers: the whole model is "
+                        "exported. Excludes the vocabulary, vectors, dimension, bucket and "
+                        "combiner flags.", flag_values=fv)
+    flags.DEFINE_boolean("embedding_only", False,
+                         "With --keras_model: export only its one DynamicEmbedding (refused "
+                         "when it sits in a TextEmbedding or HybridEmbedding).", flag_values=fv)
     flags.DEFINE_string("vocabulary", None, "Whole words, one per line. Defaults to the words "
                         "of --vectors, else the bundled default vocabulary.", flag_values=fv)
     flags.DEFINE_string("wordpiece_vocabulary", None, "WordPiece pieces, one per line (a BERT "
@@ -83,15 +89,22 @@ def run(fv, args):
 
     if args:
         raise UsageError(f"unexpected arguments {args}.")
+    if fv.embedding_only and not fv.keras_model:
+        raise UsageError("--embedding_only needs --keras_model.")
     if fv.keras_model:
         given = [name for name in SOURCE_FLAGS if fv[name].present]
         if given:
             raise UsageError(f"--{given[0]} cannot be combined with --keras_model.")
         require_files([fv.keras_model], "keras_model")
-        server = serving.server_from_keras(fv.keras_model, fv.flavor)
+    if fv.keras_model and not fv.embedding_only:
+        from tf_dynemb.cli.model_files import load_keras
+
+        path = serving.export_model(load_keras(fv.keras_model), fv.output_dir, fv.flavor,
+                                    fv.version)
     else:
-        server = _server_from_files(fv)
-    path = serving.write_server(server, fv.output_dir, fv.version)
+        server = (serving.server_from_keras(fv.keras_model, fv.flavor) if fv.keras_model
+                  else _server_from_files(fv))
+        path = serving.write_server(server, fv.output_dir, fv.version)
     print(f"Exported the {fv.flavor} flavor to {path}")
     print(inspect_model.format_text(inspect_model.describe_saved_model(path)))
     return 0

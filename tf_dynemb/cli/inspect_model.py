@@ -58,7 +58,7 @@ def describe_saved_model(path):
     graph = model_files.read_saved_model(path)
     buffers = model_files.model_buffers(graph)
     return {
-        "path": path, "kind": "SavedModel", "flavor": model_files.flavor(graph),
+        "path": path, "kind": "SavedModel", "flavor": model_files.flavor(graph, path),
         "export_info": read_export_info(path),
         "signatures": {name: {"inputs": ins, "outputs": outs}
                        for name, (ins, outs) in model_files.signatures(graph).items()},

@@ -13,6 +13,12 @@ def kind_of(path):
     if os.path.isdir(path):
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             return "saved_model"
+        versions = sorted(int(d) for d in os.listdir(path) if d.isdigit() and
+                          os.path.isfile(os.path.join(path, d, "saved_model.pb")))
+        if versions:
+            raise CommandError(f"{path} is a model base directory with versions {versions}; "
+                               f"pass a version directory, such as "
+                               f"{os.path.join(path, str(versions[-1]))}.")
         raise CommandError(f"{path} is a directory without saved_model.pb; expected a "
                            f"SavedModel version directory (such as models/embeddings/1).")
     if not os.path.isfile(path):
@@ -58,7 +64,14 @@ def op_types(meta_graph):
     return found
 
 
-def flavor(meta_graph):
+def flavor(meta_graph, path=None):
+    """The flavor the export recorded (`path` given), else read off its ops."""
+    if path is not None:
+        from tf_dynemb.serving import read_export_info
+
+        info = read_export_info(path)
+        if info is not None:
+            return info["flavor"]
     ops = op_types(meta_graph)
     if any(op.startswith("TfDynemb") for op in ops):
         return "fused"

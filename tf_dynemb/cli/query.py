@@ -1,11 +1,14 @@
 """Query an exported SavedModel as a server would: load it and call its signatures.
 
-usage: tf-dynemb query --saved_model=DIR [--sentences=S1,S2] WORD...
+usage: tf-dynemb query --saved_model=DIR [--sentences=S1,S2] TEXT...
 
-Prints, for each WORD, the kind of lookup (word, pieces, bucket, unknown,
-pad), the vector's norm and first values from `embed_words`, then the norm of
-each sentence's vector from `serving_default`. The flavor is read from the
-SavedModel (fused models need the op library, which this command loads).
+For a whole-model export, each TEXT is one input of `serving_default` (a
+model whose one input is a batch of strings, [None] or [None, 1]), and the
+outputs are printed. For an embedding export, prints for each TEXT (a word)
+the kind of lookup (word, pieces, bucket, unknown, pad), the vector's norm and
+first values from `embed_words`, then the norm of each sentence's vector from
+`serving_default`. The flavor is read from the export (fused models need the
+op library, which this command loads).
 """
 
 import numpy as np
@@ -33,10 +36,15 @@ def run(fv, args):
 
     if model_files.kind_of(fv.saved_model) != "saved_model":
         raise UsageError(f"--saved_model={fv.saved_model} is not a SavedModel directory.")
-    flavor = model_files.flavor(model_files.read_saved_model(fv.saved_model))
+    from tf_dynemb.serving import read_export_info
+
+    flavor = model_files.flavor(model_files.read_saved_model(fv.saved_model), fv.saved_model)
     if fv.flavor is not None and fv.flavor != flavor:
         raise CommandError(f"{fv.saved_model} is of the {flavor} flavor, not {fv.flavor}.")
     model = tf.saved_model.load(fv.saved_model)
+    info = read_export_info(fv.saved_model) or {}
+    if info.get("contents") == "model":
+        return _query_model(model.signatures["serving_default"], flavor, fv.saved_model, args)
     missing = {"embed_words", "serving_default"} - set(model.signatures)
     if missing:
         raise CommandError(f"{fv.saved_model} lacks the signatures {sorted(missing)}.")
@@ -52,4 +60,26 @@ def run(fv, args):
     print("  serving_default:")
     for sentence, vector in zip(fv.sentences, sentences["embedding"].numpy()):
         print(f"  {sentence!r:>40}  norm {np.linalg.norm(vector):.3f}")
+    return 0
+
+
+def _query_model(signature, flavor, path, texts):
+    import tensorflow as tf
+
+    specs = signature.structured_input_signature[1]
+    (name, spec), = specs.items() if len(specs) == 1 else ((None, None),)
+    if spec is None or spec.dtype != tf.string or spec.shape.rank not in (1, 2) or \
+            spec.shape.as_list()[1:] not in ([], [1]):
+        shown = {n: f"{s.dtype.name}{s.shape.as_list()}" for n, s in specs.items()}
+        raise CommandError(f"{path} takes {shown}; query passes TEXT arguments to a model "
+                           "whose one input is a batch of strings ([None] or [None, 1]).")
+    if not texts:
+        raise UsageError("give the input texts as arguments.")
+    values = tf.reshape(tf.constant(list(texts), tf.string), [-1] + spec.shape.as_list()[1:])
+    outputs = signature(**{name: values})
+    print(f"{flavor} model at {path}: serving_default({name})")
+    for i, text in enumerate(texts):
+        shown = "  ".join(f"{key}=[{', '.join(f'{x:.4f}' for x in np.ravel(value[i]))}]"
+                          for key, value in sorted((k, v.numpy()) for k, v in outputs.items()))
+        print(f"  {text!r}: {shown}")
     return 0

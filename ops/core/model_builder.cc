@@ -59,28 +59,56 @@ struct TrieBuilder {
   }
 };
 
+// Free units of a growing double array: Next(i) is the first free unit >= i
+// (union-find with path halving, so a search skips runs of used units).
+class FreeUnits {
+ public:
+  uint32_t Next(uint32_t i) {
+    Grow(i);
+    while (next_[i] != i) {
+      next_[i] = next_[next_[i]];
+      i = next_[i];
+      Grow(i);
+    }
+    return i;
+  }
+  bool IsFree(uint32_t i) { return Next(i) == i; }
+  void Use(uint32_t i) {
+    Grow(i + 1);
+    next_[i] = i + 1;
+  }
+
+ private:
+  void Grow(uint32_t i) {
+    while (next_.size() <= i) next_.push_back(static_cast<uint32_t>(next_.size()));
+  }
+  std::vector<uint32_t> next_;
+};
+
 // Packs a trie into a double array (see TrieUnit in model_format.h), parents
 // before children, each node's children at the first base where all fit.
 std::vector<uint32_t> PackDoubleArray(TrieBuilder& trie, uint32_t* suffix_unit,
                                       uint32_t suffix_node) {
   std::vector<uint32_t> base{0}, check{kNoId}, value{trie.value[0]};
-  std::vector<bool> used{true};
+  FreeUnits free_units;
+  free_units.Use(0);
   std::vector<uint32_t> unit_of(trie.value.size(), kNoId);
   unit_of[0] = 0;
   std::vector<uint32_t> queue{0};
-  size_t first_free = 1;
+  uint32_t units = 1;
   for (size_t q = 0; q < queue.size(); ++q) {
     const uint32_t node = queue[q];
     auto& kids = trie.children[node];
     if (kids.empty()) continue;
     std::sort(kids.begin(), kids.end());
-    while (first_free < used.size() && used[first_free]) ++first_free;
-    size_t b = first_free > kids[0].first ? first_free - kids[0].first : 1;
-    for (;; ++b) {
-      if (used.size() < b + 256) used.resize(b + 256, false);
+    // Candidate bases put the first child on a free unit, after unit 0.
+    const uint32_t first = kids[0].first;
+    uint32_t b = free_units.Next(first + 1) - first;
+    while (true) {
       bool fits = true;
-      for (const auto& edge : kids) fits = fits && !used[b + edge.first];
+      for (const auto& edge : kids) fits = fits && free_units.IsFree(b + edge.first);
       if (fits) break;
+      b = free_units.Next(b + first + 1) - first;
     }
     if (base.size() < b + 256) {
       base.resize(b + 256, 0);
@@ -88,21 +116,20 @@ std::vector<uint32_t> PackDoubleArray(TrieBuilder& trie, uint32_t* suffix_unit,
       value.resize(b + 256, kNoId);
     }
     const uint32_t parent = unit_of[node];
-    base[parent] = static_cast<uint32_t>(b);
+    base[parent] = b;
     for (const auto& edge : kids) {
-      const size_t unit = b + edge.first;
-      used[unit] = true;
+      const uint32_t unit = b + edge.first;
+      free_units.Use(unit);
       check[unit] = parent;
       value[unit] = trie.value[edge.second];
-      unit_of[edge.second] = static_cast<uint32_t>(unit);
+      unit_of[edge.second] = unit;
+      units = std::max(units, unit + 1);
       queue.push_back(edge.second);
     }
   }
-  size_t units = used.size();
-  while (units > 1 && !used[units - 1]) --units;
   *suffix_unit = suffix_node == kNoId ? kNoId : unit_of[suffix_node];
-  std::vector<uint32_t> packed(units * kTrieUnitWords);
-  for (size_t u = 0; u < units; ++u) {
+  std::vector<uint32_t> packed(static_cast<size_t>(units) * kTrieUnitWords);
+  for (uint32_t u = 0; u < units; ++u) {
     packed[u * kTrieUnitWords + kUnitBase] = base[u];
     packed[u * kTrieUnitWords + kUnitCheck] = check[u];
     packed[u * kTrieUnitWords + kUnitValue] = value[u];

@@ -45,14 +45,6 @@ inline void FinishRowCopies() {
 #endif
 }
 
-// Hints the cache to fetch the `bytes` of a table row that will be read soon.
-inline void PrefetchRow(const void* row, size_t bytes) {
-#if defined(__GNUC__)
-  const char* p = static_cast<const char*>(row);
-  for (size_t at = 0; at < bytes; at += 64) __builtin_prefetch(p + at);
-#endif
-}
-
 // out[0, dim) = the rows[0, m) of `table` pooled with `weight`, summed in
 // float (one row: copied, as every combiner's weight is then 1).
 template <typename T>
@@ -79,42 +71,29 @@ inline void PoolRows(const uint32_t* rows, uint32_t m, float weight,
 
 // Embeds words [begin, end) on one thread: word(i) gives word i's bytes and
 // length; out[i * dim, (i + 1) * dim) gets its pooled vector and kinds[i] its
-// kind. Words go in windows: the window's words are classified first (one walk
-// each, rows gathered) while their rows are prefetched, then copied, so row
-// reads overlap the next words' classification instead of stalling it.
+// kind. Each word is walked once: a split word's piece rows are gathered as
+// the split finds them, then pooled. (Classifying a window of words first and
+// prefetching their rows was slower here: see docs/benchmarks.md.)
 template <typename T, typename WordAt>
 void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
                 int32_t combiner, const T* table, int64_t dim, T* out,
                 int32_t* kinds, bool stream_output) {
-  constexpr int kWindow = 8;
-  const size_t row_bytes = sizeof(T) * static_cast<size_t>(dim);
   std::vector<uint32_t> rows;
   std::vector<float> acc(dim);
-  uint32_t first_row[kWindow + 1];
-  for (int64_t w0 = begin; w0 < end; w0 += kWindow) {
-    const int n = static_cast<int>(std::min<int64_t>(kWindow, end - w0));
+  for (int64_t i = begin; i < end; ++i) {
+    const auto bytes_len = word(i);
     rows.clear();
-    for (int k = 0; k < n; ++k) {
-      const auto bytes_len = word(w0 + k);
-      first_row[k] = static_cast<uint32_t>(rows.size());
-      const WordRows info =
-          ClassifyWord(m, bytes_len.first, bytes_len.second,
-                       [&](uint32_t row) { rows.push_back(row); });
-      if (info.kind != kPieces) {
-        rows.resize(first_row[k]);
-        if (info.num_rows == 1) rows.push_back(info.row);
-      }
-      kinds[w0 + k] = info.kind;
-      for (size_t r = first_row[k]; r < rows.size(); ++r) {
-        PrefetchRow(table + static_cast<int64_t>(rows[r]) * dim, row_bytes);
-      }
+    const WordRows info =
+        ClassifyWord(m, bytes_len.first, bytes_len.second,
+                     [&](uint32_t row) { rows.push_back(row); });
+    kinds[i] = info.kind;
+    if (info.kind != kPieces) {
+      rows.clear();
+      if (info.num_rows == 1) rows.push_back(info.row);
     }
-    first_row[n] = static_cast<uint32_t>(rows.size());
-    for (int k = 0; k < n; ++k) {
-      const uint32_t count = first_row[k + 1] - first_row[k];
-      PoolRows(rows.data() + first_row[k], count, CombinerWeight(combiner, count),
-               table, dim, acc.data(), out + (w0 + k) * dim, stream_output);
-    }
+    const uint32_t count = static_cast<uint32_t>(rows.size());
+    PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim,
+             acc.data(), out + i * dim, stream_output);
   }
 }
 

@@ -1,7 +1,12 @@
 // Where the CPU lookup's time goes, without TensorFlow: one thread, a BERT-size
 // vocabulary and real words (written by `python bench/bench_data.py DIR`).
 //
-// Usage: core_bench DIR [DIM] [WORDS]   (`make core-bench` builds and runs it)
+// Build and run (from the repository root):
+//   python bench/bench_data.py /tmp/bench_data
+//   g++ -O3 -std=c++17 -I. bench/core_bench.cc ops/core/model_builder.cc \
+//       ops/core/model_validator.cc ops/core/text_format.cc -o /tmp/core_bench
+//   /tmp/core_bench /tmp/bench_data [DIM] [WORDS]
+// CORE_BENCH_ONLY=floor|hash|classify|embed runs one stage (for perf record).
 // Prints nanoseconds a word for each stage alone and for the whole lookup,
 // beside the floor: copying the same rows by precomputed ids.
 #include <chrono>

@@ -124,7 +124,9 @@ def main(argv):  # noqa: C901 - a linear script
                     if name == "reference" and batch > FLAGS.reference_max_batch:
                         continue
                     windows = id_windows if name == "floor" else word_windows
-                    calls = per_call(tf.function(fn), windows, FLAGS.seconds)
+                    spec = tf.TensorSpec([None], windows[0].dtype)
+                    calls = per_call(tf.function(fn, input_signature=[spec]), windows,
+                                     FLAGS.seconds)
                     speed[("per call", name)] = max(speed.get(("per call", name), 0), calls)
                     if name in ("floor", "reference"):
                         continue  # the floor in a loop: below

@@ -189,5 +189,5 @@ def test_keras_model_without_the_layer_is_refused(tmp_path):
 
     inputs = keras.Input(shape=(3,))
     keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(str(tmp_path / "plain.keras"))
-    with pytest.raises(ValueError, match="exactly one DynamicEmbedding layer to export; found 0"):
+    with pytest.raises(ValueError, match="exactly one DynamicEmbedding layer to export its embedding; found 0"):
         serving.server_from_keras(str(tmp_path / "plain.keras"))

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from test_model_export import MODELS
 from tf_dynemb import serving
 from tf_dynemb.vocabulary import default_vocabulary
 
@@ -73,6 +74,33 @@ def test_every_signature_gives_pythons_outputs(exported, flavor):
     assert set(words["kind"].tolist()) == {0, 1, 2, 3}
     assert words["kind"][WORDS.index("")] == 0
     assert not np.any(words["embeddings"][WORDS.index("")])
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def whole_model(request, tmp_path_factory):
+    """A trained model (test_model_export's), its inputs, its predictions and
+    its exports in both flavors."""
+    model, inputs = MODELS[request.param]()
+    tensors = {name: tf.constant(value) for name, value in inputs.items()}
+    predicted = model.predict(next(iter(tensors.values())) if len(tensors) == 1 else tensors,
+                              verbose=0)
+    base = tmp_path_factory.mktemp(request.param)
+    paths = {flavor: serving.export_model(model, str(base / flavor), flavor=flavor)
+             for flavor in serving.FLAVORS}
+    return inputs, predicted, paths
+
+
+@pytest.mark.parametrize("flavor", serving.FLAVORS)
+def test_whole_model_export_gives_predict(whole_model, flavor):
+    inputs, predicted, paths = whole_model
+    # The runner is picked from the flavor the export records.
+    got = run_cc_loader(paths[flavor], "serving_default", inputs)
+    assert list(got) == ["output_0"]
+    np.testing.assert_allclose(got["output_0"], predicted, rtol=1e-6, atol=1e-6)
+    if flavor == "portable":
+        return
+    with pytest.raises(CcLoaderError, match="Op type not registered 'TfDynemb"):
+        run_cc_loader(paths[flavor], "serving_default", inputs, flavor="portable")
 
 
 def test_one_named_signature(exported):

@@ -2,12 +2,11 @@
 files, runs it, reads its outputs back exactly.
 
     from cc_loader import run_cc_loader
-    outputs = run_cc_loader(version_dir, "embed_words", {"words": [b"the", b""]},
-                            flavor="portable")
+    outputs = run_cc_loader(version_dir, "embed_words", {"words": [b"the", b""]})
     outputs["embeddings"]  # numpy float32 [2, D], bit for bit what C++ computed
 
-The runners are built by `make cc-loader` (part of `make test`); this module
-imports only numpy, so a test may call it from any process.
+The runners are built by `make cc-loader` (part of `make test`). The flavor,
+and so the runner, is read from the export unless given.
 """
 
 import json
@@ -73,6 +72,16 @@ def _to_array(tensor):
     return np.array(tensor["values"], dtype=tensor["dtype"]).reshape(tensor["shape"])
 
 
+def export_flavor(saved_model_dir):
+    """The flavor tf_dynemb recorded in an export."""
+    from tf_dynemb.serving import read_export_info
+
+    info = read_export_info(saved_model_dir)
+    if not info or "flavor" not in info:
+        raise ValueError(f"{saved_model_dir} records no tf_dynemb export flavor; pass `flavor`.")
+    return info["flavor"]
+
+
 def runner_path(flavor):
     if flavor not in RUNNERS:
         raise ValueError(f"`flavor` must be one of {sorted(RUNNERS)}. Received: flavor={flavor!r}")
@@ -83,15 +92,18 @@ def runner_path(flavor):
     return path
 
 
-def run_cc_loader_all(saved_model_dir, inputs, flavor, signatures=None, extra_args=(),
+def run_cc_loader_all(saved_model_dir, inputs, flavor=None, signatures=None, extra_args=(),
                       timeout=600):
     """Runs `signatures` (default: every one) of the SavedModel at
-    `saved_model_dir` through the `flavor` runner and returns
-    {signature: {output: numpy array}}.
+    `saved_model_dir` through the `flavor` runner (default: the flavor the
+    export records) and returns {signature: {output: numpy array}}.
 
     `inputs`: a list of strings (str or bytes) fed to every input, or a dict
-    {input key: list of strings}. Raises CcLoaderError if the runner fails.
+    {input key: strings} (a list or an array of any shape, read in row-major
+    order; the runner shapes them as the signature declares). Raises
+    CcLoaderError if the runner fails.
     """
+    flavor = export_flavor(saved_model_dir) if flavor is None else flavor
     with tempfile.TemporaryDirectory(prefix="cc_loader_") as tmp:
         args = [runner_path(flavor), f"--saved_model={saved_model_dir}"]
         if signatures is not None:
@@ -99,7 +111,7 @@ def run_cc_loader_all(saved_model_dir, inputs, flavor, signatures=None, extra_ar
         named = inputs.items() if isinstance(inputs, dict) else [(None, inputs)]
         for i, (key, strings) in enumerate(named):
             path = os.path.join(tmp, f"inputs_{i}.txt")
-            write_strings_file(path, strings)
+            write_strings_file(path, np.asarray(strings, dtype=object).ravel())
             args.append(f"--inputs={key}={path}" if key is not None else f"--inputs={path}")
         args += list(extra_args)
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -114,7 +126,7 @@ def run_cc_loader_all(saved_model_dir, inputs, flavor, signatures=None, extra_ar
             for name, outputs in printed.items()}
 
 
-def run_cc_loader(saved_model_dir, signature, inputs, flavor, timeout=600):
+def run_cc_loader(saved_model_dir, signature, inputs, flavor=None, timeout=600):
     """{output: numpy array} of one signature; see run_cc_loader_all."""
     return run_cc_loader_all(saved_model_dir, inputs, flavor, [signature],
                              timeout=timeout)[signature]

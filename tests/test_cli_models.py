@@ -47,7 +47,7 @@ def exported(tmp_path_factory, keras_model):
 
     base = tmp_path_factory.mktemp("exported")
     for flavor in ("fused", "portable"):
-        assert main(["tf-dynemb", "export", f"--keras_model={keras_model}",
+        assert main(["tf-dynemb", "export", f"--keras_model={keras_model}", "--embedding_only",
                      f"--flavor={flavor}", f"--output_dir={base / flavor}"]) == 0
     return base
 
@@ -193,3 +193,43 @@ def test_installed_command_prints_one_line_without_traceback(tmp_path):
     assert result.stderr.rstrip().splitlines()[-1] == (
         "tf-dynemb coverage: error: --vocabulary=/nonexistent.txt is missing; expected a file.")
     assert "Traceback" not in result.stderr
+
+
+def test_whole_model_export_and_query(capsys, keras_model, tmp_path):
+    base = tmp_path / "served"
+    status, out, err = run_cli(capsys, "export", f"--keras_model={keras_model}",
+                               f"--output_dir={base}")
+    assert status == 0, err
+    assert "Exported the portable flavor to" in out
+    status, out, err = run_cli(capsys, "query", f"--saved_model={base / '1'}", "cat", "")
+    assert status == 0, err
+    assert out.splitlines()[0].startswith("portable model at") and "serving_default" in out
+    model = keras.models.load_model(str(keras_model))
+    want = model.predict(tf.constant(["cat", ""]), verbose=0)
+    got = [float(line.split("output_0=[")[1].rstrip("]")) for line in out.splitlines()[1:]]
+    np.testing.assert_allclose(got, want[:, 0], atol=1e-4)  # printed with 4 decimals
+
+
+def test_export_and_query_bad_arguments_in_one_line(capsys, keras_model, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    cases = [
+        (("export", "--output_dim=0", f"--output_dir={tmp_path / 'o'}"), 2, "output_dim"),
+        (("export", f"--keras_model={tmp_path / 'missing.keras'}", f"--output_dir={tmp_path}"),
+         1, "missing.keras is missing"),
+        (("export", f"--keras_model={keras_model}", f"--output_dir={a_file}"), 1,
+         "is a file; pass a directory"),
+        (("export", f"--keras_model={keras_model}", f"--output_dir={tmp_path / 'v'}",
+          "--version=1"), 0, None),
+        (("export", f"--keras_model={keras_model}", f"--output_dir={tmp_path / 'v'}",
+          "--version=1"), 1, "exists; pass another version"),
+        (("query", f"--saved_model={tmp_path / 'v'}", "cat"), 1,
+         "is a model base directory with versions [1]; pass a version directory"),
+        (("export", "--embedding_only", f"--output_dir={tmp_path}"), 2,
+         "--embedding_only needs --keras_model"),
+    ]
+    for args, want_status, message in cases:
+        status, _, err = run_cli(capsys, *args)
+        assert status == want_status, (args, err)
+        if message:
+            assert message in one_line_error(err), (args, err)

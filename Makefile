@@ -45,12 +45,20 @@ DEMO_SENTENCES := "Encode the object as JSON." "Reconnecting sockets unexpectedl
 
 # The main job end to end: train a model on raw strings from the bundled text,
 # export the whole model in both flavors, then query each export in a fresh
-# process (which reads its flavor from the export).
-demo: build
+# process (which reads its flavor from the export) and through TensorFlow's
+# C++ loader, as tensorflow_model_server would load it.
+demo: build cc-loader
 	rm -rf $(DEMO_DIR)
 	$(PY) examples/demo.py --output_dir=$(DEMO_DIR) 2> $(DEMO_DIR).log || { cat $(DEMO_DIR).log; exit 1; }
 	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
 	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/fused/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
+	printf '%s\n' $(DEMO_SENTENCES) > $(DEMO_DIR)/sentences.txt
+	for flavor in portable fused; do echo "C++ loader, $$flavor flavor:"; \
+		bazel-bin/export/cc/saved_model_runner_$$flavor --saved_model=$(DEMO_DIR)/$$flavor/1 \
+		--inputs=$(DEMO_DIR)/sentences.txt 2>> $(DEMO_DIR).log | $(PY) -c \
+		'import json,sys; o=json.load(sys.stdin)["serving_default"]["output_0"]; n=o["shape"][1]; \
+		[print("  output_0=[" + ", ".join(f"{x:.4f}" for x in o["values"][i:i + n]) + "]") \
+		 for i in range(0, len(o["values"]), n)]' || exit 1; done
 
 bench: build
 	$(PY) bench/lookup_bench.py

@@ -20,7 +20,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md"] + sorted((REPO / "docs").glob("*.md"))
 _FENCE = re.compile(
-    r"(?P<skip><!-- not run:(?P<reason>[^>]*)-->\s*\n)?```(?P<lang>\w*)\n(?P<code>.*?)```",
+    r"(?P<skip><!-- not run:(?P<reason>[^>]*)-->[ \t]*\n[ \t]*)?```(?P<lang>\w*)\n(?P<code>.*?)```",
     re.S)
 _RUN = {"python": "python", "py": "python", "sh": "shell", "bash": "shell", "console": "shell"}
 

@@ -84,7 +84,7 @@ def measure(words, pieces, text):
         rows.append(("reference lookup", batch, per_call_ms(lookup, batch_words)))
     server = serving.EmbeddingServer(model, table.numpy(), flavor="portable")
     with tempfile.TemporaryDirectory() as out:
-        path = serving.write_version(server, out)
+        path = serving.write_server(server, out)
         start = time.perf_counter()
         tf.saved_model.load(path)
         rows.append(("load of its portable export (check included)", None,

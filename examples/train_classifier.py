@@ -12,7 +12,10 @@ row). The whole-word vocabulary of the first two is general English on
 purpose: a word in it never reaches the pieces or the encoder, so if every
 training word were in it, nothing would train them.
 
-Usage: python examples/train_classifier.py [--epochs=8] [--output=docs/keras_example.md]
+Usage: python examples/train_classifier.py [--epochs=8] [--output=results.md]
+
+It prints the accuracy table that docs/keras.md shows; --output also writes it
+(markdown) to a file.
 """
 
 import collections
@@ -27,8 +30,12 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from tf_dynemb import sample_text  # noqa: E402
-from tf_dynemb.layers import CharCNNEncoder, DynamicEmbedding, HybridEmbedding  # noqa: E402
-from tf_dynemb.layers.text_embedding import basic_tokenize  # noqa: E402
+from tf_dynemb.layers import (  # noqa: E402
+    CharCNNEncoder,
+    DynamicEmbedding,
+    HybridEmbedding,
+    basic_tokenize,
+)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("epochs", 8, "Training epochs per model.")

@@ -17,6 +17,9 @@ import tf_dynemb
 from tf_dynemb import serving
 from tf_dynemb.vocabulary import default_vocabulary
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "export", "cc"))
+from cc_loader import CcLoaderError, run_cc_loader  # noqa: E402
+
 UNKNOWN_ROW_AT = 36  # header field offsets (ops/core/model_format.h)
 WORD_SLOTS_SECTION = 5
 
@@ -177,3 +180,23 @@ def test_damaged_portable_constants_fail_the_load(portable_export, loader, tmp_p
         assert "error" in got, f"{name} {where} was served: {got}"
         assert f"the {name} constant of this portable model is damaged" in got["error"], (
             name, where, got["error"][:500])
+
+
+def test_damaged_portable_constants_fail_the_cpp_load(portable_export, tmp_path):
+    """TensorFlow's C++ loader (LoadSavedModel, as tensorflow_model_server)."""
+    with open(os.path.join(portable_export, "saved_model.pb"), "rb") as f:
+        pristine = f.read()
+    words = ["transfer", "the", "unfathomable"]
+    intact = run_cc_loader(portable_export, "embed_words", {"words": words})
+    assert intact["kind"].tolist() == [tf_dynemb.WORD, tf_dynemb.WORD, tf_dynemb.PIECES]
+    rng = np.random.default_rng(14)
+    for name in ("WordPiece model", "word strings", "word ids"):
+        proto = saved_model_pb2.SavedModel.FromString(pristine)
+        where = flip(vocabulary_constants(proto)[name], rng)
+        path = tmp_path / name.replace(" ", "_")
+        shutil.copytree(portable_export, path)
+        (path / "saved_model.pb").write_bytes(proto.SerializeToString())
+        with pytest.raises(CcLoaderError) as raised:
+            run_cc_loader(str(path), "embed_words", {"words": words})
+        assert raised.value.returncode > 0, (name, where)  # an error exit, not a signal
+        assert f"the {name} constant of this portable model is damaged" in raised.value.stderr

@@ -69,7 +69,7 @@ def fused_model(config):
             list(config.words), list(config.pieces), config.num_oov_buckets,
             config.suffix_indicator.encode("utf-8", "surrogateescape"),
             config.max_bytes_per_word, config.unknown_token), None
-    except (tf.errors.InvalidArgumentError, ValueError) as e:
+    except ValueError as e:
         return None, e
 
 
@@ -125,12 +125,10 @@ def check_both_paths(config, words):
 def test_build_model_bounds_the_segmenters_work():
     # Issue 12, failure 3: build_model itself made a 160 KB word take 28 s.
     long_piece = "##" + "a" * 15998 + "b"
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match=r"max_bytes_per_word=2147483647"):
+    with pytest.raises(ValueError, match=r"max_bytes_per_word=2147483647"):
         tf_dynemb.build_model(pieces=["a", "##a", long_piece], num_oov_buckets=1,
                               max_bytes_per_word=2**31 - 1)
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match=r"at most 256 bytes each.*pieces\[2\] of 16001 bytes"):
+    with pytest.raises(ValueError, match=r"at most 256 bytes each.*pieces\[2\] of 16001 bytes"):
         tf_dynemb.build_model(pieces=["a", "##a", long_piece], num_oov_buckets=1,
                               max_bytes_per_word=255)
     # At the bounds: words of up to 255 bytes are split, longer ones hashed.

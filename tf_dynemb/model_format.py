@@ -5,12 +5,12 @@ module asks the op library to validate and decode a buffer.
 """
 
 import dataclasses
-import re
 
 import numpy as np
 import tensorflow as tf
 
 from tf_dynemb._loader import ops as _ops
+from tf_dynemb.ops import op_error_message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,12 +27,6 @@ class VocabularyConfig:
     @property
     def num_rows(self):
         return len(self.words) + len(self.pieces) + self.num_oov_buckets
-
-
-def _op_message(error):
-    """The kernel's own words, without TensorFlow's node and op decorations."""
-    message = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", error.message)
-    return message.split(" [Op:")[0]
 
 
 def decode_model(model):
@@ -61,7 +55,7 @@ def decode_model(model):
                 model=tf.constant(buf, tf.uint8)
             )
         except tf.errors.InvalidArgumentError as e:
-            raise ValueError(_op_message(e)) from None
+            raise ValueError(op_error_message(e)) from None
     unknown = unknown.numpy()
     return VocabularyConfig(
         words=tuple(words.numpy().tolist()),

@@ -1,6 +1,7 @@
 """Python wrappers of the fused ops, and the sparse gradient of the lookup."""
 
 import numbers
+import re
 
 import tensorflow as tf
 from tensorflow.python.ops import resource_variable_ops
@@ -8,6 +9,9 @@ from tensorflow.python.ops import resource_variable_ops
 from tf_dynemb._loader import library_path, ops as _ops
 
 COMBINERS = ("mean", "sum", "sqrtn")
+# TensorFlow's decorations of an eager op error: "{{function_node ...}}" and
+# " [Op:Name] name: ...".
+_OP_ERROR_DECORATION = re.compile(r"\{\{function_node [^}]*\}\}|\s*\[Op:\w+\]( name:.*)?$")
 TABLE_DTYPES = (tf.float32, tf.float16, tf.bfloat16)
 
 
@@ -71,12 +75,16 @@ def build_model(
 
     Returns:
         A 1-D `uint8` `tf.Tensor`.
+
+    Raises:
+        ValueError: for vocabularies or arguments the builder rejects (run
+            eagerly; inside a graph the op fails when it runs).
     """
     num_oov_buckets = _int_argument("num_oov_buckets", num_oov_buckets, 0)
     max_bytes_per_word = _int_argument("max_bytes_per_word", max_bytes_per_word, 1)
     if unknown_token == "":
         raise ValueError("`unknown_token` must be None or a piece, not ''.")
-    return _ops.tf_dynemb_build_model(
+    arguments = dict(
         words=_as_string_vector(words, "words"),
         pieces=_as_string_vector(pieces, "pieces"),
         num_oov_buckets=num_oov_buckets,
@@ -84,6 +92,17 @@ def build_model(
         max_bytes_per_word=max_bytes_per_word,
         unknown_token=unknown_token or "",
     )
+    if not tf.executing_eagerly():
+        return _ops.tf_dynemb_build_model(**arguments)
+    try:
+        return _ops.tf_dynemb_build_model(**arguments)
+    except tf.errors.InvalidArgumentError as e:
+        raise ValueError(op_error_message(e)) from None
+
+
+def op_error_message(error):
+    """A kernel's own message, without TensorFlow's op-name decorations."""
+    return _OP_ERROR_DECORATION.sub("", error.message).strip()
 
 
 def resource_variable(table):

@@ -16,7 +16,7 @@ _BOM = "\ufeff"
 def token_problem(token):
     """Why `token` (a str) cannot be one line of a vocabulary file, or None."""
     if not token:
-        return "is empty"
+        return "is empty: a vocabulary must not contain the empty string (it is padding)"
     if "\n" in token or "\r" in token:
         return "holds a line break (\\n or \\r); vocabulary files hold one token per line"
     if not token.strip():
@@ -32,7 +32,7 @@ def token_problem(token):
     return None
 
 
-def _as_text(token, where):
+def _as_text(token, where, label):
     if hasattr(token, "numpy"):  # a scalar string tensor
         token = token.numpy()
     if isinstance(token, bytes):
@@ -41,10 +41,10 @@ def _as_text(token, where):
         except UnicodeDecodeError as e:
             raise ValueError(
                 f"{where} is not valid UTF-8 ({e.reason} at byte {e.start}). "
-                f"Received: {token!r:.80}") from None
+                f"Received: {label}={token!r:.80}") from None
     if not isinstance(token, str):
-        raise TypeError(
-            f"{where} must be a string. Received: {token!r:.80} of type {type(token).__name__}")
+        raise TypeError(f"{where} must be a string. Received: {label}={token!r:.80} of type "
+                        f"{type(token).__name__}")
     return str(token)
 
 
@@ -63,7 +63,7 @@ def check_tokens(tokens, name):
         tokens = tokens.tolist()
     checked, seen = [], {}
     for i, token in enumerate(tokens):
-        text = _as_text(token, f"`{name}[{i}]`")
+        text = _as_text(token, f"`{name}[{i}]`", f"{name}[{i}]")
         problem = token_problem(text)
         if problem:
             raise ValueError(f"`{name}[{i}]` {problem}. Received: {name}[{i}]={text!r:.80}")

@@ -200,3 +200,26 @@ def test_damaged_portable_constants_fail_the_cpp_load(portable_export, tmp_path)
             run_cc_loader(str(path), "embed_words", {"words": words})
         assert raised.value.returncode > 0, (name, where)  # an error exit, not a signal
         assert f"the {name} constant of this portable model is damaged" in raised.value.stderr
+
+
+def test_whole_model_portable_exports_are_checked_too(tmp_path):
+    import keras
+
+    from tf_dynemb.layers import DynamicEmbedding
+
+    words, pieces = default_vocabulary()
+    inputs = keras.Input(shape=(), dtype="string")
+    embedded = DynamicEmbedding(4, vocabulary=words, wordpiece_vocabulary=pieces,
+                                num_oov_buckets=50)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(embedded))
+    exported = serving.export_model(model, str(tmp_path / "m"), flavor="portable")
+    proto = saved_model_pb2.SavedModel.FromString(
+        (tmp_path / "m" / "1" / "saved_model.pb").read_bytes())
+    flip(vocabulary_constants(proto)["WordPiece model"], np.random.default_rng(15))
+    damaged = tmp_path / "damaged"
+    shutil.copytree(exported, damaged)
+    (damaged / "saved_model.pb").write_bytes(proto.SerializeToString())
+    with pytest.raises(CcLoaderError) as raised:
+        run_cc_loader(str(damaged), "serving_default", {"inputs": ["transfer", "the"]})
+    assert raised.value.returncode > 0
+    assert "the WordPiece model constant of this portable model is damaged" in raised.value.stderr

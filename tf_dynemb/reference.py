@@ -13,7 +13,7 @@ from tensorflow_text.core.pybinds import pywrap_fast_wordpiece_tokenizer_model_b
 
 from tf_dynemb import kinds
 from tf_dynemb.model_format import VocabularyConfig, decode_model
-from tf_dynemb.ops import check_lookup_args
+from tf_dynemb.ops import build_model, check_lookup_args
 
 _SENTINEL_STEM = b"tf_dynemb:unsplittable>"
 
@@ -85,9 +85,10 @@ class ReferenceLookup(tf.Module):
     """Stock-op lookup for one vocabulary: StaticHashTable for words,
     FastWordpieceTokenizer for pieces, to_hash_bucket_fast for buckets.
 
-    Its vocabulary constants are fingerprinted when it is built and checked
-    whenever its word table is initialized (at construction, and when a
-    SavedModel holding it is loaded)."""
+    It accepts exactly the vocabularies `build_model` accepts (ValueError
+    otherwise). Its vocabulary constants are fingerprinted when it is built
+    and checked whenever its word table is initialized (at construction, and
+    when a SavedModel holding it is loaded)."""
 
     def __init__(self, config: VocabularyConfig, name=None):
         super().__init__(name=name)
@@ -96,6 +97,10 @@ class ReferenceLookup(tf.Module):
             pieces=tuple(map(_as_bytes, config.pieces)),
             unknown_token=None if config.unknown_token is None else _as_bytes(
                 config.unknown_token))
+        # The fused builder's checks decide what a vocabulary may hold, for
+        # both paths: ValueError for anything build_model refuses.
+        build_model(list(config.words), list(config.pieces), config.num_oov_buckets,
+                    _suffix_bytes(config), config.max_bytes_per_word, config.unknown_token)
         self.config = config
         self._num_words = len(config.words)
         self._num_pieces = len(config.pieces)

@@ -1,6 +1,7 @@
 """Python wrappers of the fused ops, and the sparse gradient of the lookup."""
 
 import tensorflow as tf
+from tensorflow.python.eager import record
 from tensorflow.python.ops import resource_variable_ops
 
 from tf_dynemb._loader import library_path, ops as _ops
@@ -138,13 +139,16 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
     if isinstance(table, tf.Variable):
         # Tell the tape the variable was read, as its own sparse_read does.
         resource_variable_ops.variable_accessed(table)
-        embeddings, kind = _ops.tf_dynemb_resource_lookup(
+        op = (_ops.tf_dynemb_resource_lookup_with_rows
+              if record.should_record_backprop([table.handle])
+              else _ops.tf_dynemb_resource_lookup)
+        embeddings, kind = op(
             words=flat, table=table.handle, model=model, dtype=table.dtype, combiner=combiner
-        )
+        )[:2]
     else:
-        embeddings, kind = _ops.tf_dynemb_lookup(
-            words=flat, table=table, model=model, combiner=combiner
-        )
+        op = (_ops.tf_dynemb_lookup_with_rows if record.should_record_backprop([table])
+              else _ops.tf_dynemb_lookup)
+        embeddings, kind = op(words=flat, table=table, model=model, combiner=combiner)[:2]
     if isinstance(words, tf.RaggedTensor):
         embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
     return (embeddings, kind) if return_kind else embeddings
@@ -159,12 +163,13 @@ def segment(words, model, combiner="mean"):
     return _ops.tf_dynemb_segment(words=words, model=model, combiner=combiner)
 
 
-def _table_gradient(op, grad_embeddings, table_shape):
-    """d(table) as IndexedSlices: each row gets weight * d(its word's vector)."""
-    words, _, model = op.inputs
-    row_ids, row_weights, row_word, _ = _ops.tf_dynemb_segment(
-        words=words, model=model, combiner=op.get_attr("combiner")
-    )
+def _rows_gradient(row_ids, row_weights, row_word, grad_embeddings, table_shape):
+    """d(table) as IndexedSlices: row `row_ids[r]` gets `row_weights[r]` times
+    d(vector of word `row_word[r]`). Weight-0 slots (the padding of the GPU
+    kernels' row lists) are dropped, so they never count as touched rows."""
+    keep = tf.where(tf.not_equal(row_weights, 0.0))[:, 0]
+    row_ids, row_weights, row_word = (
+        tf.gather(row_ids, keep), tf.gather(row_weights, keep), tf.gather(row_word, keep))
     flat_grad = tf.reshape(
         grad_embeddings, tf.stack([tf.constant(-1, tf.int64), table_shape[1]])
     )
@@ -174,17 +179,44 @@ def _table_gradient(op, grad_embeddings, table_shape):
     return tf.IndexedSlices(values, row_ids, dense_shape=table_shape)
 
 
+def _resegmented_gradient(op, grad_embeddings, table_shape):
+    """For the inference lookups (and SavedModels made with them): the words
+    are segmented again to find their rows."""
+    words, _, model = op.inputs
+    row_ids, row_weights, row_word, _ = _ops.tf_dynemb_segment(
+        words=words, model=model, combiner=op.get_attr("combiner")
+    )
+    return _rows_gradient(row_ids, row_weights, row_word, grad_embeddings, table_shape)
+
+
+def _variable_shape(handle):
+    return resource_variable_ops.variable_shape(handle, out_type=tf.int64)
+
+
 @tf.RegisterGradient("TfDynembLookup")
 def _lookup_grad(op, grad_embeddings, unused_grad_kind):
     table_shape = tf.shape(op.inputs[1], out_type=tf.int64)
-    return [None, _table_gradient(op, grad_embeddings, table_shape), None]
+    return [None, _resegmented_gradient(op, grad_embeddings, table_shape), None]
 
 
 @tf.RegisterGradient("TfDynembResourceLookup")
 def _resource_lookup_grad(op, grad_embeddings, unused_grad_kind):
     # As for ResourceGather: the gradient of the handle is the variable's.
-    table_shape = resource_variable_ops.variable_shape(op.inputs[1], out_type=tf.int64)
-    return [None, _table_gradient(op, grad_embeddings, table_shape), None]
+    table_shape = _variable_shape(op.inputs[1])
+    return [None, _resegmented_gradient(op, grad_embeddings, table_shape), None]
+
+
+# The training lookups: their own outputs list the rows they pooled.
+@tf.RegisterGradient("TfDynembLookupWithRows")
+def _lookup_with_rows_grad(op, grad_embeddings, *unused_grads):
+    table_shape = tf.shape(op.inputs[1], out_type=tf.int64)
+    return [None, _rows_gradient(*op.outputs[2:], grad_embeddings, table_shape), None]
+
+
+@tf.RegisterGradient("TfDynembResourceLookupWithRows")
+def _resource_lookup_with_rows_grad(op, grad_embeddings, *unused_grads):
+    table_shape = _variable_shape(op.inputs[1])
+    return [None, _rows_gradient(*op.outputs[2:], grad_embeddings, table_shape), None]
 
 
 tf.no_gradient("TfDynembSegment")

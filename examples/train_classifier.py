@@ -13,7 +13,10 @@ purpose: a word in it never reaches the pieces or the encoder, so if every
 training word were in it, nothing would train them.
 
 Usage: python examples/train_classifier.py [--epochs=8] [--optimizer=adam|lazy_adam] [--seed=0]
-    [--output=docs/keras_example.md]
+    [--output=results.md]
+
+It prints the accuracy table that docs/keras.md shows; --output also writes it
+(markdown) to a file. docs/training.md compares the two optimizers.
 """
 
 import collections
@@ -28,8 +31,12 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from tf_dynemb import sample_text  # noqa: E402
-from tf_dynemb.layers import CharCNNEncoder, DynamicEmbedding, HybridEmbedding  # noqa: E402
-from tf_dynemb.layers.text_embedding import basic_tokenize  # noqa: E402
+from tf_dynemb.layers import (  # noqa: E402
+    CharCNNEncoder,
+    DynamicEmbedding,
+    HybridEmbedding,
+    basic_tokenize,
+)
 from tf_dynemb.optimizers import LazyAdam  # noqa: E402
 
 FLAGS = flags.FLAGS

@@ -83,8 +83,13 @@ def test_random_bytes_are_not_a_model():
     ],
 )
 def test_build_model_errors(kwargs, message):
-    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+    # Eagerly a ValueError with the builder's message alone; in a graph the
+    # op fails when it runs.
+    with pytest.raises(ValueError, match=message) as raised:
         tf_dynemb.build_model(**kwargs)
+    assert "function_node" not in str(raised.value) and "[Op:" not in str(raised.value)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        tf.function(lambda: tf_dynemb.build_model(**kwargs))()
 
 
 def test_build_model_argument_errors():

@@ -83,7 +83,7 @@ def test_vocabularies_from_files(tmp_path):
     layer = DynamicEmbedding(4, vocabulary=str(tmp_path / "words.txt"),
                              wordpiece_vocabulary=str(tmp_path / "vocab.txt"), num_oov_buckets=0,
                              unknown_token="[UNK]")
-    _, kind = tf_dynemb.lookup(["cat", "unseen", "zz"], tf.zeros([6, 4]), layer._model,
+    _, kind = tf_dynemb.lookup(["cat", "unseen", "zz"], tf.zeros([6, 4]), layer.vocabulary_model,
                                return_kind=True)
     assert kind.numpy().tolist() == [tf_dynemb.WORD, tf_dynemb.PIECES, tf_dynemb.UNKNOWN]
     (tmp_path / "dup.txt").write_text("a\nb\na\n")

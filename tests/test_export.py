@@ -176,7 +176,7 @@ def test_export_from_a_trained_keras_model(tmp_path, flavor):
     model.save(str(tmp_path / "m.keras"))
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "export", "export_saved_model.py"),
-         f"--keras_model={tmp_path / 'm.keras'}", f"--flavor={flavor}",
+         f"--keras_model={tmp_path / 'm.keras'}", "--embedding_only", f"--flavor={flavor}",
          f"--output_dir={tmp_path / 'out'}"],
         capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -189,5 +189,5 @@ def test_keras_model_without_the_layer_is_refused(tmp_path):
 
     inputs = keras.Input(shape=(3,))
     keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(str(tmp_path / "plain.keras"))
-    with pytest.raises(ValueError, match="exactly one DynamicEmbedding layer to export; found 0"):
+    with pytest.raises(ValueError, match="exactly one DynamicEmbedding layer to export its embedding; found 0"):
         serving.server_from_keras(str(tmp_path / "plain.keras"))

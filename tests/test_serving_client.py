@@ -14,8 +14,10 @@ TEXTS = ["the cat", "Zürich 東京", "", "\U0001f642 emoji", 'quote " and \\ ba
 
 
 def test_rest_body_round_trip():
-    body = json.loads(client.rest_request_body(TEXTS, "embed_words"))
+    body = json.loads(client.rest_request_body(TEXTS, "embed_words", "words"))
     assert body == {"signature_name": "embed_words", "inputs": {"words": TEXTS}}
+    body = json.loads(client.rest_request_body(TEXTS, input_name="sentence"))
+    assert body == {"signature_name": "serving_default", "inputs": {"sentence": TEXTS}}
     body = json.loads(client.rest_request_body(TEXTS))
     assert body["inputs"]["sentences"] == TEXTS
 

@@ -5,3 +5,5 @@ WORD = 1  # A whole-vocabulary word: its own row.
 PIECES = 2  # Out of vocabulary, split into WordPiece pieces: pooled rows.
 BUCKET = 3  # Not splittable: a hash-bucket row.
 UNKNOWN = 4  # No bucket: the unknown token's row, or a zero vector.
+
+KIND_NAMES = ("PAD", "WORD", "PIECES", "BUCKET", "UNKNOWN")  # Indexed by kind.

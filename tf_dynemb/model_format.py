@@ -7,12 +7,12 @@ import numpy as np
 import tensorflow as tf
 
 _MAGIC = 0x45444654
-_VERSION = 1
+_VERSION = 2
 _HEADER_BYTES = 64
 _SUFFIX, _WORD_OFFSETS, _WORD_BYTES, _PIECE_OFFSETS, _PIECE_BYTES = range(5)
-_NUM_SECTIONS = 10
+_NUM_SECTIONS = 7
 # Bytes per element of each section, in section order (model_format.h).
-_ELEMENT_BYTES = (1, 4, 1, 4, 1, 4, 4, 4, 1, 4)
+_ELEMENT_BYTES = (1, 4, 1, 4, 1, 4, 12)
 _NO_ID = 0xFFFFFFFF
 
 

@@ -1,5 +1,7 @@
 """Python wrappers of the fused ops, and the sparse gradient of the lookup."""
 
+import re
+
 import tensorflow as tf
 from tensorflow.python.eager import record
 from tensorflow.python.ops import resource_variable_ops
@@ -7,6 +9,9 @@ from tensorflow.python.ops import resource_variable_ops
 from tf_dynemb._loader import library_path, ops as _ops
 
 COMBINERS = ("mean", "sum", "sqrtn")
+# TensorFlow's decorations of an eager op error: "{{function_node ...}}" and
+# " [Op:Name] name: ...".
+_OP_ERROR_DECORATION = re.compile(r"\{\{function_node [^}]*\}\}|\s*\[Op:\w+\]( name:.*)?$")
 TABLE_DTYPES = (tf.float32, tf.float16, tf.bfloat16)
 
 
@@ -51,6 +56,10 @@ def build_model(
 
     Returns:
         A 1-D `uint8` `tf.Tensor`.
+
+    Raises:
+        ValueError: for vocabularies or arguments the builder rejects (run
+            eagerly; inside a graph the op fails when it runs).
     """
     if int(num_oov_buckets) < 0:
         raise ValueError(
@@ -64,7 +73,7 @@ def build_model(
         )
     if unknown_token == "":
         raise ValueError("`unknown_token` must be None or a piece, not ''.")
-    return _ops.tf_dynemb_build_model(
+    arguments = dict(
         words=_as_string_vector(words, "words"),
         pieces=_as_string_vector(pieces, "pieces"),
         num_oov_buckets=int(num_oov_buckets),
@@ -72,6 +81,13 @@ def build_model(
         max_bytes_per_word=int(max_bytes_per_word),
         unknown_token=unknown_token or "",
     )
+    if not tf.executing_eagerly():
+        return _ops.tf_dynemb_build_model(**arguments)
+    try:
+        return _ops.tf_dynemb_build_model(**arguments)
+    except tf.errors.InvalidArgumentError as e:
+        # The builder's own message, without TensorFlow's op-name prefix.
+        raise ValueError(_OP_ERROR_DECORATION.sub("", e.message).strip()) from None
 
 
 def resource_variable(table):

@@ -1,6 +1,8 @@
 // Tests of the TensorFlow-free core: hashing, building, validation, splitting.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -162,6 +164,179 @@ TEST(ValidatorTest, EveryTruncationAndMutationIsRejectedOrSafe) {
     }
   }
   (void)good;
+}
+
+// Greedy longest-match-first over a std::string vocabulary: the oracle of the
+// trie walk (with FastWordpiece's rule for indicator-prefixed words).
+std::vector<uint32_t> NaiveSplit(const std::vector<std::string>& pieces,
+                                 const std::string& suffix, const std::string& w) {
+  std::vector<uint32_t> out;
+  size_t pos = 0;
+  const bool starts_with_suffix =
+      w.size() > suffix.size() && w.compare(0, suffix.size(), suffix) == 0;
+  while (pos < w.size()) {
+    const std::string prefix = pos == 0 ? "" : suffix;
+    uint32_t best = kNoId;
+    size_t best_len = 0;
+    for (uint32_t j = 0; j < pieces.size(); ++j) {
+      const std::string& p = pieces[j];
+      if (p.size() <= prefix.size() || p.compare(0, prefix.size(), prefix) != 0) continue;
+      const size_t len = p.size() - prefix.size();
+      if (len <= best_len || w.compare(pos, len, p, prefix.size(), len) != 0) continue;
+      if (pos == 0 && starts_with_suffix && len <= suffix.size()) continue;
+      best = j;
+      best_len = len;
+    }
+    if (best == kNoId) return {};
+    out.push_back(best);
+    pos += best_len;
+  }
+  return out;
+}
+
+TEST(SegmenterTest, DoubleArrayTrieMatchesNaiveSplitting) {
+  std::mt19937 rng(7);
+  const std::string alphabet = std::string("ab#") + "\xc3\xa9\xff";
+  auto random_string = [&](size_t max_len) {
+    std::string s(1 + rng() % max_len, 'a');
+    for (auto& c : s) c = alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  for (int vocab = 0; vocab < 40; ++vocab) {
+    std::vector<std::string> pieces;
+    for (int i = 0; i < 60; ++i) {
+      std::string p = random_string(5);
+      if (rng() % 2) p = "##" + p;
+      if (std::find(pieces.begin(), pieces.end(), p) == pieces.end()) pieces.push_back(p);
+    }
+    ModelConfig c;
+    for (const auto& p : pieces) c.pieces.push_back(p);
+    c.max_bytes_per_word = 12;
+    std::string buffer;
+    const ModelView m = MustBuild(c, &buffer);
+    for (int trial = 0; trial < 300; ++trial) {
+      const std::string w = random_string(12);
+      std::vector<uint32_t> expected;
+      for (uint32_t piece : NaiveSplit(pieces, "##", w)) expected.push_back(piece);
+      std::vector<uint32_t> got = Rows(m, w);
+      if (Classify(m, w).kind != kPieces) got.clear();
+      EXPECT_EQ(got, expected) << "word " << w;
+    }
+  }
+}
+
+// Recomputes a hand-edited buffer's checksum, so that validation reaches the
+// structural checks.
+void Reseal(std::string* buffer) {
+  auto* bytes = reinterpret_cast<uint8_t*>(buffer->data());
+  const uint64_t sum = Fingerprint64(bytes + kChecksumEnd, buffer->size() - kChecksumEnd);
+  const uint32_t lo = static_cast<uint32_t>(sum), hi = static_cast<uint32_t>(sum >> 32);
+  std::memcpy(bytes + kFieldChecksumLo, &lo, 4);
+  std::memcpy(bytes + kFieldChecksumHi, &hi, 4);
+}
+
+void SetU32At(std::string* buffer, size_t at, uint32_t v) {
+  std::memcpy(&(*buffer)[at], &v, 4);
+}
+
+uint32_t SectionOffset(const std::string& buffer, Section s) {
+  return LoadU32(reinterpret_cast<const uint8_t*>(buffer.data()) + kHeaderBytes + 8 * s);
+}
+
+std::string Validate(const std::string& buffer, ModelView* view) {
+  return ValidateModel(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size(),
+                       view);
+}
+
+TEST(ValidatorTest, RejectsTheOldFormatVersion) {
+  std::string buffer;
+  MustBuild(SmallConfig(), &buffer);
+  SetU32At(&buffer, kFieldVersion, 1);
+  ModelView view;
+  EXPECT_NE(Validate(buffer, &view).find("version 1 is not supported (this build reads "
+                                         "version 2); rebuild the model"),
+            std::string::npos);
+}
+
+TEST(ValidatorTest, RejectsATrieCycleAndBoundsWalksOverOne) {
+  ModelConfig c;
+  c.pieces = {"a", "##a"};
+  c.num_oov_buckets = 1;
+  std::string buffer;
+  MustBuild(c, &buffer);
+  // Unit 'a' (the root's child along 'a') leads back to the root along byte
+  // 0: root -> a -> root -> a ... for the word "a\0a\0...".
+  const uint32_t trie = SectionOffset(buffer, kTrieUnits);
+  const uint32_t unit_a = 'a';  // the root's base is 0 or more; read it
+  const uint32_t root_base = LoadU32(reinterpret_cast<const uint8_t*>(buffer.data()) + trie);
+  const uint32_t a = root_base + unit_a;
+  SetU32At(&buffer, trie + 12 * a + 4 * kUnitBase, 0);
+  SetU32At(&buffer, trie + 4 * kUnitCheck, a);
+  Reseal(&buffer);
+  ModelView view;
+  EXPECT_NE(Validate(buffer, &view).find("cycle"), std::string::npos);
+  // Unvalidated, the walk still stops after the longest piece's 3 bytes.
+  ModelView raw;
+  ASSERT_EQ(ParseModel(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size(), &raw),
+            ModelError::kOk);
+  std::string word;
+  for (int i = 0; i < (1 << 19); ++i) word += std::string("a\0", 2);
+  EXPECT_EQ(Classify(raw, word).kind, kBucket);
+}
+
+TEST(ValidatorTest, RejectsAWordTableWithoutAnEmptySlot) {
+  ModelConfig c;
+  c.words = {"w"};
+  std::string buffer;
+  MustBuild(c, &buffer);
+  // One slot holding the only word: a full table.
+  SetU32At(&buffer, kHeaderBytes + 8 * kWordSlots + 4, 1);
+  SetU32At(&buffer, SectionOffset(buffer, kWordSlots), 0);
+  Reseal(&buffer);
+  ModelView view;
+  EXPECT_NE(Validate(buffer, &view).find("needs an empty slot"), std::string::npos);
+  ModelView raw;
+  ASSERT_EQ(ParseModel(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size(), &raw),
+            ModelError::kOk);
+  EXPECT_EQ(Classify(raw, "w").kind, kWord);
+  EXPECT_EQ(Classify(raw, "missing").kind, kUnknown);
+}
+
+TEST(ValidatorTest, RejectsWrongProbeAndPieceBounds) {
+  ModelConfig c = SmallConfig();
+  std::string buffer, damaged;
+  MustBuild(c, &buffer);
+  ModelView view;
+  damaged = buffer;
+  SetU32At(&damaged, kFieldMaxWordProbes, 0);
+  Reseal(&damaged);
+  EXPECT_NE(Validate(damaged, &view).find("probes from its hash slot"), std::string::npos);
+  damaged = buffer;
+  SetU32At(&damaged, kFieldMaxWordProbes, 1000);  // more than the table's slots
+  Reseal(&damaged);
+  EXPECT_NE(Validate(damaged, &view).find("disagree with the header"), std::string::npos);
+  damaged = buffer;
+  SetU32At(&damaged, kFieldMaxPieceBytes, 3);  // "##able" has 6 bytes
+  Reseal(&damaged);
+  EXPECT_NE(Validate(damaged, &view).find("longest piece of 3 bytes"), std::string::npos);
+  damaged = buffer;
+  SetU32At(&damaged, kFieldSuffixRoot, 0);
+  Reseal(&damaged);
+  EXPECT_NE(Validate(damaged, &view).find("suffix-indicator node"), std::string::npos);
+}
+
+TEST(ValidatorTest, SplitWorkIsBoundedByTheLongestPiece) {
+  // Each walk stops after the longest piece (3 bytes), so a 1 MiB word of
+  // "a"s costs about 3 unit reads a byte, not a walk to its end each time.
+  ModelConfig c;
+  c.pieces = {"a", "##a"};
+  c.max_bytes_per_word = 1 << 21;
+  std::string buffer;
+  const ModelView m = MustBuild(c, &buffer);
+  const std::string word(1 << 20, 'a');
+  const WordRows rows = Classify(m, word);
+  EXPECT_EQ(rows.kind, kPieces);
+  EXPECT_EQ(rows.num_rows, 1u << 20);
 }
 
 }  // namespace

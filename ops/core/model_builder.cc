@@ -59,6 +59,84 @@ struct TrieBuilder {
   }
 };
 
+// Free units of a growing double array: Next(i) is the first free unit >= i
+// (union-find with path halving, so a search skips runs of used units).
+class FreeUnits {
+ public:
+  uint32_t Next(uint32_t i) {
+    Grow(i);
+    while (next_[i] != i) {
+      next_[i] = next_[next_[i]];
+      i = next_[i];
+      Grow(i);
+    }
+    return i;
+  }
+  bool IsFree(uint32_t i) { return Next(i) == i; }
+  void Use(uint32_t i) {
+    Grow(i + 1);
+    next_[i] = i + 1;
+  }
+
+ private:
+  void Grow(uint32_t i) {
+    while (next_.size() <= i) next_.push_back(static_cast<uint32_t>(next_.size()));
+  }
+  std::vector<uint32_t> next_;
+};
+
+// Packs a trie into a double array (see TrieUnit in model_format.h), parents
+// before children, each node's children at the first base where all fit.
+std::vector<uint32_t> PackDoubleArray(TrieBuilder& trie, uint32_t* suffix_unit,
+                                      uint32_t suffix_node) {
+  std::vector<uint32_t> base{0}, check{kNoId}, value{trie.value[0]};
+  FreeUnits free_units;
+  free_units.Use(0);
+  std::vector<uint32_t> unit_of(trie.value.size(), kNoId);
+  unit_of[0] = 0;
+  std::vector<uint32_t> queue{0};
+  uint32_t units = 1;
+  for (size_t q = 0; q < queue.size(); ++q) {
+    const uint32_t node = queue[q];
+    auto& kids = trie.children[node];
+    if (kids.empty()) continue;
+    std::sort(kids.begin(), kids.end());
+    // Candidate bases put the first child on a free unit, after unit 0.
+    const uint32_t first = kids[0].first;
+    uint32_t b = free_units.Next(first + 1) - first;
+    while (true) {
+      bool fits = true;
+      for (const auto& edge : kids) fits = fits && free_units.IsFree(b + edge.first);
+      if (fits) break;
+      b = free_units.Next(b + first + 1) - first;
+    }
+    if (base.size() < b + 256) {
+      base.resize(b + 256, 0);
+      check.resize(b + 256, kNoId);
+      value.resize(b + 256, kNoId);
+    }
+    const uint32_t parent = unit_of[node];
+    base[parent] = b;
+    for (const auto& edge : kids) {
+      const uint32_t unit = b + edge.first;
+      free_units.Use(unit);
+      check[unit] = parent;
+      value[unit] = trie.value[edge.second];
+      unit_of[edge.second] = unit;
+      units = std::max(units, unit + 1);
+      queue.push_back(edge.second);
+    }
+  }
+  *suffix_unit = suffix_node == kNoId ? kNoId : unit_of[suffix_node];
+  std::vector<uint32_t> packed(static_cast<size_t>(units) * kTrieUnitWords);
+  for (uint32_t u = 0; u < units; ++u) {
+    packed[u * kTrieUnitWords + kUnitBase] = base[u];
+    packed[u * kTrieUnitWords + kUnitCheck] = check[u];
+    packed[u * kTrieUnitWords + kUnitValue] = value[u];
+  }
+  return packed;
+}
+
 class Writer {
  public:
   Writer() : buf_(kModelPrefixBytes, '\0') {}
@@ -67,12 +145,14 @@ class Writer {
     std::memcpy(&buf_[offset], &v, sizeof(v));
   }
 
+  // `count` elements of `elem_bytes` bytes each (default: one T each).
   template <typename T>
-  void AddSection(Section section, const T* data, size_t count) {
+  void AddSection(Section section, const T* data, size_t count,
+                  size_t elem_bytes = sizeof(T)) {
     buf_.resize((buf_.size() + 3) & ~size_t{3}, '\0');
     SetU32(kHeaderBytes + 8 * section, static_cast<uint32_t>(buf_.size()));
     SetU32(kHeaderBytes + 8 * section + 4, static_cast<uint32_t>(count));
-    buf_.append(reinterpret_cast<const char*>(data), count * sizeof(T));
+    buf_.append(reinterpret_cast<const char*>(data), count * elem_bytes);
   }
 
   void AddStrings(Section offsets_section, Section bytes_section,
@@ -93,15 +173,24 @@ class Writer {
   std::string buf_;
 };
 
-std::vector<uint32_t> BuildWordSlots(const std::vector<std::string_view>& w) {
+// Open addressing with linear probing, load at most 1/2. Sets *max_probes to
+// the most slots any word's probe visits.
+std::vector<uint32_t> BuildWordSlots(const std::vector<std::string_view>& w,
+                                     uint32_t* max_probes) {
+  *max_probes = 0;
   if (w.empty()) return {};
   size_t slots = 1;
   while (slots < 2 * w.size()) slots <<= 1;
   std::vector<uint32_t> table(slots, kNoId);
   for (uint32_t id = 0; id < w.size(); ++id) {
     size_t slot = Fingerprint64(Bytes(w[id]), w[id].size()) & (slots - 1);
-    while (table[slot] != kNoId) slot = (slot + 1) & (slots - 1);
+    uint32_t probes = 1;
+    while (table[slot] != kNoId) {
+      slot = (slot + 1) & (slots - 1);
+      ++probes;
+    }
     table[slot] = id;
+    *max_probes = std::max(*max_probes, probes);
   }
   return table;
 }
@@ -166,24 +255,18 @@ std::string BuildModel(const ModelConfig& c, std::string* model) {
   const uint32_t num_words = static_cast<uint32_t>(c.words.size());
   const uint32_t num_pieces = static_cast<uint32_t>(c.pieces.size());
   TrieBuilder trie;
-  uint32_t unknown_row = kNoId;
+  uint32_t unknown_row = kNoId, max_piece_bytes = 0;
   for (uint32_t j = 0; j < num_pieces; ++j) {
     trie.Insert(c.pieces[j], j);
     if (c.pieces[j] == c.unknown_token) unknown_row = num_words + j;
+    max_piece_bytes =
+        std::max(max_piece_bytes, static_cast<uint32_t>(c.pieces[j].size()));
   }
-
-  // Flatten the trie: children contiguous and sorted by label.
-  std::vector<uint32_t> child_begin{0}, edge_target;
-  std::vector<uint8_t> edge_label;
-  for (auto& kids : trie.children) {
-    std::sort(kids.begin(), kids.end());
-    for (const auto& edge : kids) {
-      edge_label.push_back(edge.first);
-      edge_target.push_back(edge.second);
-    }
-    child_begin.push_back(static_cast<uint32_t>(edge_label.size()));
-  }
-  const std::vector<uint32_t> slots = BuildWordSlots(c.words);
+  uint32_t suffix_root = kNoId;
+  const std::vector<uint32_t> units =
+      PackDoubleArray(trie, &suffix_root, trie.Walk(c.suffix_indicator));
+  uint32_t max_word_probes = 0;
+  const std::vector<uint32_t> slots = BuildWordSlots(c.words, &max_word_probes);
 
   Writer out;
   out.AddSection(kSuffixIndicator, c.suffix_indicator.data(),
@@ -191,10 +274,8 @@ std::string BuildModel(const ModelConfig& c, std::string* model) {
   out.AddStrings(kWordOffsets, kWordBytes, c.words);
   out.AddStrings(kPieceOffsets, kPieceBytes, c.pieces);
   out.AddSection(kWordSlots, slots.data(), slots.size());
-  out.AddSection(kNodeChildBegin, child_begin.data(), child_begin.size());
-  out.AddSection(kNodeValue, trie.value.data(), trie.value.size());
-  out.AddSection(kEdgeLabel, edge_label.data(), edge_label.size());
-  out.AddSection(kEdgeTarget, edge_target.data(), edge_target.size());
+  out.AddSection(kTrieUnits, units.data(), units.size() / kTrieUnitWords,
+                 sizeof(uint32_t) * kTrieUnitWords);
 
   std::string& buf = out.buffer();
   if (buf.size() > 0xFFFFFFFFull) {
@@ -210,7 +291,9 @@ std::string BuildModel(const ModelConfig& c, std::string* model) {
   out.SetU32(kFieldMaxBytesPerWord,
              static_cast<uint32_t>(c.max_bytes_per_word));
   out.SetU32(kFieldUnknownRow, unknown_row);
-  out.SetU32(kFieldSuffixRoot, trie.Walk(c.suffix_indicator));
+  out.SetU32(kFieldSuffixRoot, suffix_root);
+  out.SetU32(kFieldMaxPieceBytes, max_piece_bytes);
+  out.SetU32(kFieldMaxWordProbes, max_word_probes);
   const uint64_t checksum =
       Fingerprint64(Bytes(buf) + kChecksumEnd, buf.size() - kChecksumEnd);
   out.SetU32(kFieldChecksumLo, static_cast<uint32_t>(checksum));

@@ -1,14 +1,16 @@
 // The vocabulary model buffer: layout, and an O(1) bounds-checked view of it.
 //
-// Layout (little-endian, all u32 unless noted), version 1:
+// Layout (little-endian, all u32 unless noted), version 2:
 //   [0, 64)    header: magic "TFDE", version, checksum (Fingerprint64 of bytes
 //              [16, size) as two u32), total size, counts, unknown row,
-//              suffix-indicator trie node, reserved words.
-//   [64, 144)  ten section references {offset, count}, see `Section`.
+//              suffix-indicator trie node, longest piece, longest word probe.
+//   [64, 120)  seven section references {offset, count}, see `Section`.
 //   sections   word and piece strings (offsets + bytes), an open-addressing
-//              table of word ids, and one byte trie holding every piece.
+//              table of word ids, and one double-array trie of every piece.
+// Version 1 (sorted trie edges, binary-searched) is rejected: rebuild it.
 // ParseModel() checks only what makes every later access in-bounds; the full
-// check (checksum, ids in range, monotone offsets) is ValidateModel().
+// check (checksum, ids in range, every word and piece findable, the trie a
+// tree) is ValidateModel().
 #ifndef TF_DYNEMB_OPS_CORE_MODEL_FORMAT_H_
 #define TF_DYNEMB_OPS_CORE_MODEL_FORMAT_H_
 
@@ -20,7 +22,7 @@
 namespace tf_dynemb {
 
 constexpr uint32_t kModelMagic = 0x45444654u;  // "TFDE" read little-endian.
-constexpr uint32_t kModelVersion = 1;
+constexpr uint32_t kModelVersion = 2;
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 constexpr uint32_t kHeaderBytes = 64;
 constexpr uint32_t kChecksumEnd = 16;  // The checksum covers [16, size).
@@ -34,12 +36,16 @@ enum Section : uint32_t {
   kPieceOffsets,         // u32 x (num_pieces + 1)
   kPieceBytes,           // bytes
   kWordSlots,            // u32 x power of two (0 when there are no words)
-  kNodeChildBegin,       // u32 x (num_nodes + 1)
-  kNodeValue,            // u32 x num_nodes: piece id or kNoId
-  kEdgeLabel,            // bytes x num_edges, sorted within each node
-  kEdgeTarget,           // u32 x num_edges
+  kTrieUnits,            // TrieUnit (3 x u32) x num_units
   kNumSections
 };
+
+// One unit of the double-array trie. Unit 0 is the root. The child of unit n
+// along byte b is unit c = base(n) + b when check(c) == n; value(c) is the
+// piece spelled from the root to c, or kNoId. A unit has one parent (its
+// check), and the root none, so every walk from the root is a simple path.
+constexpr uint32_t kTrieUnitWords = 3;
+enum TrieUnitField : uint32_t { kUnitBase = 0, kUnitCheck = 1, kUnitValue = 2 };
 constexpr uint32_t kSectionTableBytes = kNumSections * 8;
 constexpr uint32_t kModelPrefixBytes = kHeaderBytes + kSectionTableBytes;
 
@@ -56,6 +62,8 @@ enum HeaderField : uint32_t {
   kFieldMaxBytesPerWord = 32,
   kFieldUnknownRow = 36,
   kFieldSuffixRoot = 40,
+  kFieldMaxPieceBytes = 44,  // bytes of the longest piece: caps trie walks
+  kFieldMaxWordProbes = 48,  // slots the longest word-table probe visits
 };
 
 enum class ModelError : int {
@@ -108,10 +116,10 @@ struct ModelView {
   U32Span piece_offsets;
   ByteSpan piece_bytes;
   U32Span word_slots;
-  U32Span child_begin;
-  U32Span node_value;
-  ByteSpan edge_label;
-  U32Span edge_target;
+  U32Span trie;  // num_units x kTrieUnitWords
+  uint32_t num_units = 0;
+  uint32_t max_piece_bytes = 0;
+  uint32_t max_word_probes = 0;
 
   TFDYNEMB_HD uint32_t num_rows() const {
     return num_words + num_pieces + num_buckets;
@@ -153,6 +161,8 @@ TFDYNEMB_HD inline ModelError ParseModel(const uint8_t* data, uint64_t size,
   v.max_bytes_per_word = LoadU32(data + kFieldMaxBytesPerWord);
   v.unknown_row = LoadU32(data + kFieldUnknownRow);
   v.suffix_root = LoadU32(data + kFieldSuffixRoot);
+  v.max_piece_bytes = LoadU32(data + kFieldMaxPieceBytes);
+  v.max_word_probes = LoadU32(data + kFieldMaxWordProbes);
   if (static_cast<uint64_t>(v.num_words) + v.num_pieces + v.num_buckets >
       kMaxRows) {
     return ModelError::kTooManyRows;
@@ -160,23 +170,21 @@ TFDYNEMB_HD inline ModelError ParseModel(const uint8_t* data, uint64_t size,
 
   const uint8_t* begins[kNumSections];
   uint32_t counts[kNumSections];
-  const uint32_t elem_bytes[kNumSections] = {1, 4, 1, 4, 1, 4, 4, 4, 1, 4};
+  const uint32_t elem_bytes[kNumSections] = {1, 4, 1, 4, 1, 4, 4 * kTrieUnitWords};
   for (uint32_t s = 0; s < kNumSections; ++s) {
     if (!internal::SectionFits(data, size, s, elem_bytes[s], &begins[s],
                                &counts[s])) {
       return ModelError::kSectionOutOfBounds;
     }
-    if (elem_bytes[s] == 4 && ((begins[s] - data) & 3) != 0) {
+    if (elem_bytes[s] % 4 == 0 && ((begins[s] - data) & 3) != 0) {
       return ModelError::kSectionMisaligned;
     }
   }
   const uint32_t slots = counts[kWordSlots];
-  const uint32_t nodes = counts[kNodeValue];
   if (counts[kWordOffsets] != static_cast<uint64_t>(v.num_words) + 1 ||
       counts[kPieceOffsets] != static_cast<uint64_t>(v.num_pieces) + 1 ||
       (slots & (slots - 1)) != 0 || (v.num_words > 0 && slots == 0) ||
-      nodes == 0 || counts[kNodeChildBegin] != static_cast<uint64_t>(nodes) + 1 ||
-      counts[kEdgeLabel] != counts[kEdgeTarget] ||
+      v.max_word_probes > slots || counts[kTrieUnits] == 0 ||
       counts[kSuffixIndicator] == 0 ||
       counts[kSuffixIndicator] > kMaxSuffixIndicatorBytes) {
     return ModelError::kInconsistentCounts;
@@ -187,10 +195,8 @@ TFDYNEMB_HD inline ModelError ParseModel(const uint8_t* data, uint64_t size,
   v.piece_offsets = {begins[kPieceOffsets], counts[kPieceOffsets]};
   v.piece_bytes = {begins[kPieceBytes], counts[kPieceBytes]};
   v.word_slots = {begins[kWordSlots], counts[kWordSlots]};
-  v.child_begin = {begins[kNodeChildBegin], counts[kNodeChildBegin]};
-  v.node_value = {begins[kNodeValue], counts[kNodeValue]};
-  v.edge_label = {begins[kEdgeLabel], counts[kEdgeLabel]};
-  v.edge_target = {begins[kEdgeTarget], counts[kEdgeTarget]};
+  v.trie = {begins[kTrieUnits], counts[kTrieUnits] * kTrieUnitWords};
+  v.num_units = counts[kTrieUnits];
   *view = v;
   return ModelError::kOk;
 }

@@ -1,8 +1,10 @@
 #include "ops/core/model_validator.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "ops/core/fingerprint64.h"
+#include "ops/core/segmenter.h"
 
 namespace tf_dynemb {
 namespace {
@@ -22,34 +24,102 @@ bool OffsetsSound(const U32Span& offsets, const ByteSpan& bytes) {
   return offsets.Get(offsets.size - 1, 0) == bytes.size;
 }
 
+// The trie is a tree that spells exactly the pieces: the root has no parent
+// (so no walk from it can cycle), every unit's parent and value are in range,
+// each piece's bytes lead from the root to a unit holding its id, and no other
+// unit holds an id. max_piece_bytes is the longest piece's length.
 std::string CheckTrie(const ModelView& m) {
-  const uint32_t nodes = m.node_value.size;
-  if (m.child_begin.Get(0, 1) != 0 ||
-      m.child_begin.Get(nodes, 0) != m.edge_label.size) {
-    return "trie edge offsets do not cover its edges";
+  if (LoadUnit(m, 0).check != kNoId) {
+    return "the trie root has a parent: the trie holds a cycle";
   }
-  for (uint32_t n = 0; n < nodes; ++n) {
-    const uint32_t begin = m.child_begin.Get(n, 0);
-    const uint32_t end = m.child_begin.Get(n + 1, 0);
-    if (end < begin) return "trie edge offsets decrease at node " + std::to_string(n);
-    for (uint32_t e = begin; e < end; ++e) {
-      if (e > begin && m.edge_label.data[e] <= m.edge_label.data[e - 1]) {
-        return "trie edges of node " + std::to_string(n) + " are not sorted";
-      }
-      if (m.edge_target.Get(e, kNoId) >= nodes) {
-        return "trie edge " + std::to_string(e) + " points past the last node";
-      }
+  uint64_t valued = 0;
+  for (uint32_t u = 0; u < m.num_units; ++u) {
+    const TrieUnit unit = LoadUnit(m, u);
+    if (unit.check != kNoId && unit.check >= m.num_units) {
+      return "trie unit " + std::to_string(u) + " has parent " +
+             std::to_string(unit.check) + " past the last unit";
     }
-    const uint32_t value = m.node_value.Get(n, kNoId);
-    if (value != kNoId && value >= m.num_pieces) {
-      return "trie node " + std::to_string(n) + " holds piece id " +
-             std::to_string(value) + " >= num_pieces " +
-             std::to_string(m.num_pieces);
+    if (unit.value == kNoId) continue;
+    if (unit.value >= m.num_pieces || unit.check == kNoId) {
+      return "trie unit " + std::to_string(u) + " holds piece id " +
+             std::to_string(unit.value) + " (num_pieces " +
+             std::to_string(m.num_pieces) + ")";
+    }
+    ++valued;
+  }
+  uint32_t longest = 0;
+  for (uint32_t j = 0; j < m.num_pieces; ++j) {
+    const uint32_t begin = m.piece_offsets.Get(j, 0);
+    const uint32_t end = m.piece_offsets.Get(j + 1, 0);
+    const uint32_t len = end - begin;
+    if (len > longest) longest = len;
+    uint32_t node = 0;
+    for (uint32_t i = begin; i < end && node != kNoId; ++i) {
+      const uint64_t child =
+          static_cast<uint64_t>(LoadUnit(m, node).base) + m.piece_bytes.data[i];
+      node = child < m.num_units && LoadUnit(m, child).check == node
+                 ? static_cast<uint32_t>(child)
+                 : kNoId;
+    }
+    if (len == 0 || node == kNoId || LoadUnit(m, node).value != j) {
+      return "piece " + std::to_string(j) + " is not found in the trie";
     }
   }
-  if (m.suffix_root != kNoId && m.suffix_root >= nodes) {
-    return "suffix-indicator node " + std::to_string(m.suffix_root) +
-           " is past the last node";
+  if (valued != m.num_pieces) {
+    return "the trie holds " + std::to_string(valued) + " piece ids for " +
+           std::to_string(m.num_pieces) + " pieces";
+  }
+  if (m.max_piece_bytes != longest) {
+    return "the header records a longest piece of " +
+           std::to_string(m.max_piece_bytes) + " bytes; the pieces' longest has " +
+           std::to_string(longest);
+  }
+  // The suffix root is where the indicator's bytes lead, as the builder sets.
+  uint32_t node = 0;
+  for (uint32_t i = 0; i < m.suffix_indicator.size && node != kNoId; ++i) {
+    const uint64_t child = static_cast<uint64_t>(LoadUnit(m, node).base) +
+                           m.suffix_indicator.data[i];
+    node = child < m.num_units && LoadUnit(m, child).check == node
+               ? static_cast<uint32_t>(child)
+               : kNoId;
+  }
+  if (m.suffix_root != node) {
+    return "the suffix-indicator node " + std::to_string(m.suffix_root) +
+           " is not where the indicator leads in the trie";
+  }
+  return "";
+}
+
+// Every word sits in the table once, within max_word_probes slots of where
+// its hash lands, and at least one slot is empty.
+std::string CheckWordSlots(const ModelView& m) {
+  const uint32_t slots = m.word_slots.size;
+  if (slots == 0) return "";
+  if (m.num_words >= slots) {
+    return "the word table has " + std::to_string(slots) + " slots for " +
+           std::to_string(m.num_words) + " words: it needs an empty slot";
+  }
+  std::vector<bool> seen(m.num_words, false);
+  for (uint32_t s = 0; s < slots; ++s) {
+    const uint32_t id = m.word_slots.Get(s, kNoId);
+    if (id == kNoId) continue;
+    if (id >= m.num_words || seen[id]) {
+      return "word slot " + std::to_string(s) + " holds id " + std::to_string(id) +
+             (id >= m.num_words ? " >= num_words" : ", which another slot holds");
+    }
+    seen[id] = true;
+    const uint32_t begin = m.word_offsets.Get(id, 0);
+    const uint32_t end = m.word_offsets.Get(id + 1, 0);
+    const uint64_t home = Fingerprint64(m.word_bytes.data + begin, end - begin);
+    const uint32_t distance = (s - static_cast<uint32_t>(home)) & (slots - 1);
+    if (distance >= m.max_word_probes) {
+      return "word " + std::to_string(id) + " lies " + std::to_string(distance + 1) +
+             " probes from its hash slot; the header allows " +
+             std::to_string(m.max_word_probes);
+    }
+  }
+  for (uint32_t id = 0; id < m.num_words; ++id) {
+    if (!seen[id]) return "word " + std::to_string(id) + " is not in the word table";
   }
   return "";
 }
@@ -71,7 +141,8 @@ std::string DescribeModelError(ModelError error, const uint8_t* data,
     case ModelError::kBadVersion:
       return "model format version " + std::to_string(LoadU32(data + 4)) +
              " is not supported (this build reads version " +
-             std::to_string(kModelVersion) + ")" + got;
+             std::to_string(kModelVersion) +
+             "); rebuild the model with tf_dynemb.build_model" + got;
     case ModelError::kSizeMismatch:
       return "model buffer header records " +
              std::to_string(LoadU32(data + kFieldTotalSize)) +
@@ -114,13 +185,7 @@ std::string ValidateModel(const uint8_t* data, uint64_t size, ModelView* view) {
     problem = "unknown row " + std::to_string(m.unknown_row) +
               " is not a piece row";
   } else {
-    for (uint32_t s = 0; s < m.word_slots.size && problem.empty(); ++s) {
-      const uint32_t id = m.word_slots.Get(s, kNoId);
-      if (id != kNoId && id >= m.num_words) {
-        problem = "word slot " + std::to_string(s) + " holds id " +
-                  std::to_string(id) + " >= num_words";
-      }
-    }
+    problem = CheckWordSlots(m);
     if (problem.empty()) problem = CheckTrie(m);
   }
   if (!problem.empty()) {

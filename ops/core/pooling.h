@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "ops/core/model_format.h"
 #include "ops/core/segmenter.h"
@@ -43,6 +45,58 @@ inline void FinishRowCopies() {
 #endif
 }
 
+// out[0, dim) = the rows[0, m) of `table` pooled with `weight`, summed in
+// float (one row: copied, as every combiner's weight is then 1).
+template <typename T>
+inline void PoolRows(const uint32_t* rows, uint32_t m, float weight,
+                     const T* table, int64_t dim, float* __restrict acc,
+                     T* __restrict out, bool stream_output) {
+  if (m == 0) {
+    std::fill(out, out + dim, T(0.0f));
+    return;
+  }
+  if (m == 1) {
+    CopyRow(out, table + static_cast<int64_t>(rows[0]) * dim, sizeof(T) * dim,
+            stream_output);
+    return;
+  }
+  const T* __restrict first = table + static_cast<int64_t>(rows[0]) * dim;
+  for (int64_t d = 0; d < dim; ++d) acc[d] = static_cast<float>(first[d]);
+  for (uint32_t r = 1; r < m; ++r) {
+    const T* __restrict src = table + static_cast<int64_t>(rows[r]) * dim;
+    for (int64_t d = 0; d < dim; ++d) acc[d] += static_cast<float>(src[d]);
+  }
+  for (int64_t d = 0; d < dim; ++d) out[d] = static_cast<T>(acc[d] * weight);
+}
+
+// Embeds words [begin, end) on one thread: word(i) gives word i's bytes and
+// length; out[i * dim, (i + 1) * dim) gets its pooled vector and kinds[i] its
+// kind. Each word is walked once: a split word's piece rows are gathered as
+// the split finds them, then pooled. (Classifying a window of words first and
+// prefetching their rows was slower here: see docs/benchmarks.md.)
+template <typename T, typename WordAt>
+void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
+                int32_t combiner, const T* table, int64_t dim, T* out,
+                int32_t* kinds, bool stream_output) {
+  std::vector<uint32_t> rows;
+  std::vector<float> acc(dim);
+  for (int64_t i = begin; i < end; ++i) {
+    const auto bytes_len = word(i);
+    rows.clear();
+    const WordRows info =
+        ClassifyWord(m, bytes_len.first, bytes_len.second,
+                     [&](uint32_t row) { rows.push_back(row); });
+    kinds[i] = info.kind;
+    if (info.kind != kPieces) {
+      rows.clear();
+      if (info.num_rows == 1) rows.push_back(info.row);
+    }
+    const uint32_t count = static_cast<uint32_t>(rows.size());
+    PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim,
+             acc.data(), out + i * dim, stream_output);
+  }
+}
+
 // Writes the pooled vector of w into out[0, dim) and returns w's kind.
 // `table` has model.num_rows() rows of `dim` values; `acc` is float scratch of
 // `dim` values. Sums are accumulated in float, then scaled once.
@@ -50,23 +104,17 @@ template <typename T>
 int32_t EmbedWord(const ModelView& m, const uint8_t* w, uint64_t len,
                   int32_t combiner, const T* table, int64_t dim, float* acc,
                   T* out, bool stream_output = false) {
-  const WordRows rows = ClassifyWord(m, w, len);
-  if (rows.num_rows == 0) {
-    std::fill(out, out + dim, T(0.0f));
-  } else if (rows.kind != kPieces) {
-    // One row: every combiner's weight is 1.
-    CopyRow(out, table + static_cast<int64_t>(rows.row) * dim, sizeof(T) * dim,
-            stream_output);
-  } else {
-    for (int64_t d = 0; d < dim; ++d) acc[d] = 0.0f;
-    ForEachRow(m, w, len, rows, [&](uint32_t row) {
-      const T* src = table + static_cast<int64_t>(row) * dim;
-      for (int64_t d = 0; d < dim; ++d) acc[d] += static_cast<float>(src[d]);
-    });
-    const float weight = CombinerWeight(combiner, rows.num_rows);
-    for (int64_t d = 0; d < dim; ++d) out[d] = static_cast<T>(acc[d] * weight);
+  std::vector<uint32_t> rows;
+  const WordRows info =
+      ClassifyWord(m, w, len, [&](uint32_t row) { rows.push_back(row); });
+  if (info.kind != kPieces) {
+    rows.clear();
+    if (info.num_rows == 1) rows.push_back(info.row);
   }
-  return rows.kind;
+  const uint32_t count = static_cast<uint32_t>(rows.size());
+  PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim, acc,
+           out, stream_output);
+  return info.kind;
 }
 
 }  // namespace tf_dynemb

@@ -40,18 +40,20 @@ TFDYNEMB_HD TFDYNEMB_INLINE float CombinerWeight(int32_t combiner, uint32_t m) {
   return 1.0f / static_cast<float>(m);
 }
 
-// Word id of `w` in the open-addressing table, or kNoId.
+// Word id of `w` in the open-addressing table, or kNoId. At most
+// max_word_probes slots are visited, whatever the buffer holds.
 TFDYNEMB_HD inline uint32_t FindWord(const ModelView& m, const uint8_t* w,
                                      uint64_t len, uint64_t hash) {
-  const uint32_t slots = m.word_slots.size;
-  if (slots == 0) return kNoId;
-  for (uint32_t probe = 0; probe < slots; ++probe) {
-    const uint32_t id = m.word_slots.Get((hash + probe) & (slots - 1), kNoId);
+  const uint32_t mask = m.word_slots.size - 1;
+  for (uint32_t probe = 0; probe < m.max_word_probes; ++probe) {
+    const uint32_t id = m.word_slots.Get((hash + probe) & mask, kNoId);
     if (id == kNoId) return kNoId;
     const uint32_t begin = m.word_offsets.Get(id, 1);
     const uint32_t end = m.word_offsets.Get(id + 1, 0);
-    if (id >= m.num_words || begin > end || end > m.word_bytes.size) continue;
-    if (end - begin != len) continue;
+    if (id >= m.num_words || begin > end || end > m.word_bytes.size ||
+        end - begin != len) {
+      continue;
+    }
     const uint8_t* candidate = m.word_bytes.data + begin;
     uint64_t i = 0;
     while (i < len && candidate[i] == w[i]) ++i;
@@ -60,23 +62,22 @@ TFDYNEMB_HD inline uint32_t FindWord(const ModelView& m, const uint8_t* w,
   return kNoId;
 }
 
-// Child of trie `node` along byte `label`, or kNoId (binary search).
-TFDYNEMB_HD TFDYNEMB_INLINE uint32_t FindChild(const ModelView& m, uint32_t node,
-                                               uint8_t label) {
-  uint32_t lo = m.child_begin.Get(node, 0);
-  uint32_t hi = m.child_begin.Get(node + 1, 0);
-  if (hi > m.edge_label.size) hi = m.edge_label.size;
-  while (lo < hi) {
-    const uint32_t mid = lo + (hi - lo) / 2;
-    const uint8_t got = m.edge_label.data[mid];
-    if (got == label) return m.edge_target.Get(mid, kNoId);
-    if (got < label) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+// A trie unit read in one go (its three fields share a cache line or two).
+struct TrieUnit {
+  uint32_t base = 0;
+  uint32_t check = kNoId;
+  uint32_t value = kNoId;
+};
+
+TFDYNEMB_HD TFDYNEMB_INLINE TrieUnit LoadUnit(const ModelView& m, uint32_t unit) {
+  TrieUnit u;
+  if (unit < m.num_units) {
+    const uint8_t* p = m.trie.data + 4ull * kTrieUnitWords * unit;
+    u.base = LoadU32(p + 4 * kUnitBase);
+    u.check = LoadU32(p + 4 * kUnitCheck);
+    u.value = LoadU32(p + 4 * kUnitValue);
   }
-  return kNoId;
+  return u;
 }
 
 struct PieceMatch {
@@ -84,19 +85,24 @@ struct PieceMatch {
   uint32_t length = 0;
 };
 
-// Longest piece spelled by s[0, len) from trie node `start`, with at least
-// `min_length` bytes.
+// Longest piece spelled by s[0, len) from trie unit `start`, with at least
+// `min_length` bytes. One unit read a byte; never more than max_piece_bytes
+// steps, so a split costs O(len x longest piece) whatever the buffer holds.
 TFDYNEMB_HD inline PieceMatch LongestPiece(const ModelView& m, uint32_t start,
                                            const uint8_t* s, uint32_t len,
                                            uint32_t min_length) {
   PieceMatch best;
+  if (len > m.max_piece_bytes) len = m.max_piece_bytes;
   uint32_t node = start;
+  TrieUnit unit = LoadUnit(m, node);
   for (uint32_t i = 0; i < len; ++i) {
-    node = FindChild(m, node, s[i]);
-    if (node == kNoId) break;
-    const uint32_t value = m.node_value.Get(node, kNoId);
-    if (value < m.num_pieces && i + 1 >= min_length) {
-      best.piece = value;
+    const uint64_t child = static_cast<uint64_t>(unit.base) + s[i];
+    if (child >= m.num_units) break;
+    unit = LoadUnit(m, static_cast<uint32_t>(child));
+    if (unit.check != node) break;
+    node = static_cast<uint32_t>(child);
+    if (unit.value < m.num_pieces && i + 1 >= min_length) {
+      best.piece = unit.value;
       best.length = i + 1;
     }
   }
@@ -104,8 +110,9 @@ TFDYNEMB_HD inline PieceMatch LongestPiece(const ModelView& m, uint32_t start,
 }
 
 // Walks the WordPiece split of w (greedy longest-match-first, later pieces
-// behind the suffix indicator) and calls visit(piece_id) for each piece.
-// Returns the number of pieces, or 0 when the word cannot be split.
+// behind the suffix indicator) and calls visit(piece_id) for each piece as it
+// is found. Returns the number of pieces, or 0 when the word cannot be split
+// (pieces already visited then do not count).
 // A word longer than the indicator that starts with it must open with a piece
 // longer than the indicator: that is FastWordpieceTokenizer's behaviour.
 template <typename Visit>
@@ -134,13 +141,16 @@ TFDYNEMB_HD inline uint32_t SplitPieces(const ModelView& m, const uint8_t* w,
   return count;
 }
 
-struct IgnorePiece {
+struct IgnoreRow {
   TFDYNEMB_HD void operator()(uint32_t) const {}
 };
 
-// Decides the kind of w and, for single-row kinds, its row.
+// Decides the kind of w and, for single-row kinds, its row. For kPieces,
+// visit(row) is called for each piece row as the split finds it (one walk);
+// if the kind returned is not kPieces, rows visited so far are void.
+template <typename Visit>
 TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
-                                         uint64_t len) {
+                                         uint64_t len, Visit&& visit) {
   WordRows out;
   if (len == 0) return out;
   const uint64_t hash = Fingerprint64(w, len);
@@ -152,8 +162,10 @@ TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
     return out;
   }
   if (m.num_pieces > 0 && len <= m.max_bytes_per_word) {
-    const uint32_t pieces =
-        SplitPieces(m, w, static_cast<uint32_t>(len), IgnorePiece());
+    const uint32_t offset = m.num_words;
+    const uint32_t pieces = SplitPieces(
+        m, w, static_cast<uint32_t>(len),
+        [&](uint32_t piece) { visit(offset + piece); });
     if (pieces > 0) {
       out.kind = kPieces;
       out.num_rows = pieces;
@@ -173,6 +185,11 @@ TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
     out.row = m.unknown_row;
   }
   return out;
+}
+
+TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
+                                         uint64_t len) {
+  return ClassifyWord(m, w, len, IgnoreRow());
 }
 
 // Calls visit(row) for every row of w, given its classification.

@@ -1,5 +1,5 @@
-// TfDynembLookup on the CPU: validate, allocate, then EmbedWord per word.
-#include <vector>
+// TfDynembLookup on the CPU: validate, allocate, then EmbedWords per shard.
+#include <utility>
 
 #include "ops/core/pooling.h"
 #include "ops/kernels/validated_model.h"
@@ -45,14 +45,14 @@ class LookupCpuOp : public OpKernel {
     int32_t* kinds = kind->flat<int32_t>().data();
     const int32_t combiner = combiner_;
     const bool stream_output = embeddings->TotalBytes() > kStreamOutputBytes;
+    auto word = [&](int64_t i) {
+      const auto& w = flat_words(i);
+      return std::make_pair(reinterpret_cast<const uint8_t*>(w.data()),
+                            static_cast<uint64_t>(w.size()));
+    };
     auto embed_range = [&](int64_t begin, int64_t end) {
-      std::vector<float> acc(dim);
-      for (int64_t i = begin; i < end; ++i) {
-        const auto& w = flat_words(i);
-        kinds[i] = EmbedWord(model, reinterpret_cast<const uint8_t*>(w.data()),
-                             w.size(), combiner, table_data, dim, acc.data(),
-                             out + i * dim, stream_output);
-      }
+      EmbedWords(model, begin, end, word, combiner, table_data, dim, out, kinds,
+                 stream_output);
       FinishRowCopies();
     };
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();

@@ -3,6 +3,7 @@
 from tf_dynemb.layers.char_cnn_encoder import CharCNNEncoder
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
 from tf_dynemb.layers.hybrid_embedding import HybridEmbedding
-from tf_dynemb.layers.text_embedding import TextEmbedding
+from tf_dynemb.layers.text_embedding import TextEmbedding, basic_tokenize
 
-__all__ = ["CharCNNEncoder", "DynamicEmbedding", "HybridEmbedding", "TextEmbedding"]
+__all__ = ["CharCNNEncoder", "DynamicEmbedding", "HybridEmbedding", "TextEmbedding",
+           "basic_tokenize"]

@@ -3,11 +3,11 @@
 import keras
 import tensorflow as tf
 
-from tf_dynemb.layers.dynamic_embedding import _require_tensorflow_backend, check_int_argument
+from tf_dynemb.layers.string_input_layer import StringInputLayer, check_int_argument
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
-class CharCNNEncoder(keras.layers.Layer):
+class CharCNNEncoder(StringInputLayer):
     """Character embeddings -> Conv1D -> max pooling -> Dense, per word.
 
     Characters are Unicode code points (invalid UTF-8 becomes U+FFFD), hashed
@@ -34,13 +34,12 @@ class CharCNNEncoder(keras.layers.Layer):
 
     def __init__(self, output_dim, char_buckets=1000, char_embedding_dim=16, filters=64,
                  kernel_size=3, max_chars=20, **kwargs):
-        _require_tensorflow_backend(type(self).__name__)
         super().__init__(**kwargs)
         for name, value in (("output_dim", output_dim), ("char_buckets", char_buckets),
                             ("char_embedding_dim", char_embedding_dim), ("filters", filters),
                             ("kernel_size", kernel_size), ("max_chars", max_chars)):
             check_int_argument(name, value, 1)
-        self.output_dim = output_dim
+        self.output_dim = int(output_dim)
         self.char_buckets = char_buckets
         self.char_embedding_dim = char_embedding_dim
         self.filters = filters
@@ -70,11 +69,11 @@ class CharCNNEncoder(keras.layers.Layer):
         pooled = tf.reduce_max(tf.where(present[:, :, tf.newaxis], features, lowest), axis=1)
         has_chars = tf.reduce_any(present, axis=1)[:, tf.newaxis]
         pooled = tf.where(has_chars, pooled, tf.zeros_like(pooled))
-        vectors = tf.where(has_chars, self.dense(pooled), tf.zeros([], self.compute_dtype))[:-1]
+        vectors = tf.where(has_chars, self.dense(pooled), tf.zeros([], self.output_dtype))[:-1]
         return tf.reshape(vectors, tf.concat([tf.shape(inputs), [self.output_dim]], axis=0))
 
     def compute_output_spec(self, inputs):
-        return keras.KerasTensor(tuple(inputs.shape) + (self.output_dim,), dtype=self.compute_dtype)
+        return keras.KerasTensor(tuple(inputs.shape) + (self.output_dim,), dtype=self.output_dtype)
 
     def get_config(self):
         config = super().get_config()

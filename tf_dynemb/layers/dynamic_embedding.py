@@ -6,42 +6,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_dynemb.model_format import decode_model
-from tf_dynemb.ops import COMBINERS, build_model, lookup
+from tf_dynemb.model_format import VocabularyConfig
+from tf_dynemb.ops import COMBINERS, build_model
+from tf_dynemb.ops import lookup as fused_lookup
 from tf_dynemb.reference import ReferenceLookup
+from tf_dynemb.layers import vocabulary_reference
+from tf_dynemb.layers.string_input_layer import (
+    StringInputLayer,
+    check_bool_argument,
+    check_int_argument,
+)
 from tf_dynemb.vectors import load_text_vectors
-from tf_dynemb.vocabulary import load_vocabulary
 
 _WORDS_ASSET = "vocabulary.txt"
 _PIECES_ASSET = "wordpiece_vocabulary.txt"
-
-
-def _require_tensorflow_backend(name):
-    if keras.config.backend() != "tensorflow":
-        raise RuntimeError(
-            f"{name} runs TensorFlow ops and needs the TensorFlow backend. "
-            f"Received: backend={keras.config.backend()!r}; set KERAS_BACKEND=tensorflow."
-        )
-
-
-def check_int_argument(name, value, minimum):
-    """Raises ValueError unless `value` is an int >= `minimum` (0 or 1)."""
-    if not isinstance(value, int) or value < minimum:
-        bound = "an int > 0" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"`{name}` must be {bound}. Received: {name}={value!r}")
-
-
-def _tokens(value, name):
-    """A vocabulary given as a list of strings or a file path."""
-    if value is None:
-        return []
-    if isinstance(value, (str, os.PathLike)):
-        return load_vocabulary(value)
-    tokens = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in value]
-    if len(set(tokens)) != len(tokens):
-        raise ValueError(f"`{name}` must hold unique tokens. Received {len(tokens)} tokens, "
-                         f"{len(tokens) - len(set(tokens))} repeated.")
-    return tokens
 
 
 def _write_tokens(path, tokens):
@@ -50,7 +28,7 @@ def _write_tokens(path, tokens):
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
-class DynamicEmbedding(keras.layers.Layer):
+class DynamicEmbedding(StringInputLayer):
     """Embeds raw strings; out-of-vocabulary words never break it.
 
     A word of `vocabulary` takes its own row; any other word is split into
@@ -58,7 +36,8 @@ class DynamicEmbedding(keras.layers.Layer):
     `combiner`; a word that cannot be split takes one of `num_oov_buckets`
     hash-bucket rows (or the `unknown_token`'s row when there are none). The
     empty string is padding: a zero vector. The table has
-    `len(vocabulary) + len(wordpiece_vocabulary) + num_oov_buckets` rows.
+    `len(vocabulary) + len(wordpiece_vocabulary) + num_oov_buckets` rows, at
+    least one.
 
     Args:
         output_dim: int > 0. Width of the vectors.
@@ -76,8 +55,13 @@ class DynamicEmbedding(keras.layers.Layer):
         embeddings_regularizer: Defaults to `None`.
         embeddings_constraint: Defaults to `None`.
         mask_empty: whether the empty string is masked. Defaults to `False`.
-        use_custom_op: `False` runs the stock-op reference, with identical
-            outputs. Defaults to `True`.
+        use_custom_op: `False` runs the stock-op reference (core TF and TF
+            Text ops), with identical outputs. Can be changed on a built or
+            loaded layer. Defaults to `True`.
+
+    Vocabularies of up to 100,000 tokens each are kept in `get_config()`;
+    larger ones are referenced there (see `vocabulary_reference.py`) and saved
+    as `.keras` assets.
 
     Call arguments:
         inputs: string tensor of any shape, or a ragged string tensor.
@@ -108,42 +92,121 @@ class DynamicEmbedding(keras.layers.Layer):
         use_custom_op=True,
         **kwargs,
     ):
-        _require_tensorflow_backend(type(self).__name__)
         super().__init__(**kwargs)
-        check_int_argument("output_dim", output_dim, 1)
-        check_int_argument("num_oov_buckets", num_oov_buckets, 0)
+        self.output_dim = check_int_argument("output_dim", output_dim, 1)
+        self.num_oov_buckets = check_int_argument("num_oov_buckets", num_oov_buckets, 0)
         if combiner not in COMBINERS:
             raise ValueError(f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}")
-        self.output_dim = output_dim
-        self.num_oov_buckets = num_oov_buckets
+        if not isinstance(suffix_indicator, str) or not suffix_indicator:
+            raise ValueError("`suffix_indicator` must be a non-empty string. "
+                             f"Received: suffix_indicator={suffix_indicator!r}")
+        if unknown_token is not None and not isinstance(unknown_token, str):
+            raise TypeError("`unknown_token` must be None or a string. "
+                            f"Received: unknown_token={unknown_token!r}")
         self.combiner = combiner
         self.suffix_indicator = suffix_indicator
-        self.max_bytes_per_word = max_bytes_per_word
+        self.max_bytes_per_word = check_int_argument("max_bytes_per_word", max_bytes_per_word, 1)
         self.unknown_token = unknown_token
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = keras.constraints.get(embeddings_constraint)
-        self.mask_empty = mask_empty
-        self.use_custom_op = use_custom_op
+        self.mask_empty = check_bool_argument("mask_empty", mask_empty)
         self.supports_masking = mask_empty
-        self._model = None
+        self._use_custom_op = check_bool_argument("use_custom_op", use_custom_op)
+        self._vocabulary_model = None
         self._reference = None
+        self._pending_references = None
         self.set_vocabularies(vocabulary, wordpiece_vocabulary)
 
     def set_vocabularies(self, vocabulary, wordpiece_vocabulary):
-        """Sets both vocabularies; sizes must match the table once built."""
-        words = _tokens(vocabulary, "vocabulary")
-        pieces = _tokens(wordpiece_vocabulary, "wordpiece_vocabulary")
+        """Sets both vocabularies (lists or files); once the table is built,
+        their sizes must match it."""
+        given = (vocabulary, wordpiece_vocabulary)
+        if any(vocabulary_reference.is_reference(v) for v in given):
+            resolved = [vocabulary_reference.resolve(v)
+                        if vocabulary_reference.is_reference(v) else v for v in given]
+            if any(v is None for v in resolved):
+                # A `.keras` file brings the tokens as assets (load_assets).
+                self._pending_references = given
+                self._sizes = tuple(v["size"] if vocabulary_reference.is_reference(v)
+                                    else len(vocabulary_reference.as_tokens(v, "vocabulary"))
+                                    for v in given)
+                return
+            vocabulary, wordpiece_vocabulary = resolved
+        words = vocabulary_reference.as_tokens(vocabulary, "vocabulary")
+        pieces = vocabulary_reference.as_tokens(wordpiece_vocabulary, "wordpiece_vocabulary")
         if self.built and (len(words), len(pieces)) != self._sizes:
             raise ValueError(
                 f"The table was built for {self._sizes[0]} words and {self._sizes[1]} pieces; "
                 f"received {len(words)} and {len(pieces)}.")
+        if not words and not pieces and self.num_oov_buckets == 0:
+            raise ValueError(
+                "The layer would have no rows: pass `vocabulary`, `wordpiece_vocabulary` or "
+                "`num_oov_buckets` > 0. Received: no words, no pieces, num_oov_buckets=0")
+        self._vocabulary_model = build_model(
+            words, pieces, self.num_oov_buckets, self.suffix_indicator,
+            self.max_bytes_per_word, self.unknown_token)
         self._words, self._pieces = words, pieces
         self._sizes = (len(words), len(pieces))
-        self._model = build_model(words, pieces, self.num_oov_buckets, self.suffix_indicator,
-                                  self.max_bytes_per_word, self.unknown_token)
-        self._reference = None if self.use_custom_op else ReferenceLookup(
-            decode_model(self._model))
+        self._pending_references = None
+        self._reference = None
+        if not self._use_custom_op:
+            self._make_reference()
+
+    def _make_reference(self):
+        with tf.init_scope():
+            self._reference = ReferenceLookup(self.vocabulary_config)
+
+    def _require_vocabularies(self):
+        if self._pending_references is not None:
+            raise ValueError(
+                f"The vocabularies of layer '{self.name}' are references that could not be "
+                f"resolved in this process: {self._pending_references!r}. Load the layer from "
+                "its .keras file (which carries them), or call set_vocabularies().")
+
+    @property
+    def use_custom_op(self):
+        """Whether calls and exports use the fused op (`True`) or the stock-op
+        reference (`False`). Changing it takes effect on the next call or
+        trace (compiled `predict`/`fit` functions keep the path they traced)."""
+        return self._use_custom_op
+
+    @use_custom_op.setter
+    def use_custom_op(self, value):
+        self._use_custom_op = check_bool_argument("use_custom_op", value)
+        if not value and self._reference is None and self._pending_references is None:
+            self._make_reference()
+
+    @property
+    def vocabulary_model(self):
+        """The `uint8` model tensor of `tf_dynemb.build_model` for this layer."""
+        self._require_vocabularies()
+        return self._vocabulary_model
+
+    @property
+    def vocabulary_config(self):
+        """A `tf_dynemb.VocabularyConfig` of this layer's vocabularies."""
+        self._require_vocabularies()
+        return VocabularyConfig(
+            words=tuple(self._words), pieces=tuple(self._pieces),
+            num_oov_buckets=self.num_oov_buckets, suffix_indicator=self.suffix_indicator,
+            max_bytes_per_word=self.max_bytes_per_word, unknown_token=self.unknown_token)
+
+    def get_vocabulary(self):
+        """The whole words, in row order (word i is row i)."""
+        self._require_vocabularies()
+        return list(self._words)
+
+    def get_wordpiece_vocabulary(self):
+        """The WordPiece pieces, in row order (piece j is row
+        `len(get_vocabulary()) + j`)."""
+        self._require_vocabularies()
+        return list(self._pieces)
+
+    def vocabulary_size(self):
+        """Rows of the table, words + pieces + buckets: like `StringLookup`'s,
+        the number of distinct ids the layer can map a string to."""
+        return self.input_dim
 
     @classmethod
     def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
@@ -163,7 +226,7 @@ class DynamicEmbedding(keras.layers.Layer):
         if str(path).endswith(".npy"):
             if vocabulary is None:
                 raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
-            words, matrix = _tokens(vocabulary, "vocabulary"), np.load(path)
+            words, matrix = vocabulary_reference.as_tokens(vocabulary, "vocabulary"), np.load(path)
             if matrix.ndim != 2 or matrix.shape[0] != len(words):
                 raise ValueError(f"{path} has shape {matrix.shape}; expected "
                                  f"[{len(words)}, D] for the {len(words)} words given.")
@@ -202,7 +265,7 @@ class DynamicEmbedding(keras.layers.Layer):
         layer = cls(int(matrix.shape[1]), vocabulary=vocabulary, wordpiece_vocabulary=pieces,
                     **kwargs)
         layer.build()
-        layer.assign_rows(layer._sizes[0], matrix)
+        layer.assign_rows(len(layer.get_vocabulary()), matrix)
         return layer
 
     def assign_rows(self, start, values):
@@ -232,11 +295,23 @@ class DynamicEmbedding(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        if self.use_custom_op:
-            out = lookup(inputs, self.embeddings, self._model, self.combiner)
+        return self.lookup(inputs)
+
+    def lookup(self, words, return_kind=False):
+        """The layer's computation on a built layer, outside Keras's
+        `__call__`: vectors in the output dtype, and with `return_kind` the
+        kind of each word (`tf_dynemb.WORD`...)."""
+        self._require_vocabularies()
+        if self._use_custom_op:
+            vectors, kind = fused_lookup(words, self.embeddings, self._vocabulary_model,
+                                   self.combiner, return_kind=True)
         else:
-            out = self._reference(inputs, self.embeddings.value, self.combiner)
-        return tf.cast(out, self.compute_dtype)
+            if self._reference is None:
+                self._make_reference()
+            vectors, kind = self._reference(words, self.embeddings.value, self.combiner,
+                                            return_kind=True)
+        vectors = tf.cast(vectors, self.output_dtype)
+        return (vectors, kind) if return_kind else vectors
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_empty:
@@ -254,11 +329,13 @@ class DynamicEmbedding(keras.layers.Layer):
 
     def compute_output_spec(self, inputs):
         return keras.KerasTensor(tuple(inputs.shape) + (self.output_dim,),
-                                 dtype=self.compute_dtype)
+                                 dtype=self.output_dtype)
 
-    # Saving: the vocabularies are assets, their sizes are in the build config
-    # so that a reloaded layer builds its table before the assets arrive.
+    # Saving: vocabularies too large for the config are assets; their sizes
+    # are in the build config, so a reloaded table is built before they arrive.
     def get_build_config(self):
+        if not self.built:
+            return None
         return {"input_shape": None, "vocabulary_sizes": list(self._sizes)}
 
     def build_from_config(self, config):
@@ -266,19 +343,29 @@ class DynamicEmbedding(keras.layers.Layer):
         self.build()
 
     def save_assets(self, dir_path):
-        _write_tokens(os.path.join(dir_path, _WORDS_ASSET), self._words)
-        _write_tokens(os.path.join(dir_path, _PIECES_ASSET), self._pieces)
+        for name, tokens in ((_WORDS_ASSET, self._words), (_PIECES_ASSET, self._pieces)):
+            if vocabulary_reference.is_reference(vocabulary_reference.to_config(tokens)):
+                _write_tokens(os.path.join(dir_path, name), tokens)
 
     def load_assets(self, dir_path):
-        self.set_vocabularies(os.path.join(dir_path, _WORDS_ASSET),
-                              os.path.join(dir_path, _PIECES_ASSET))
+        if self._pending_references is None:
+            return
+        given = [os.path.join(dir_path, name) if vocabulary_reference.is_reference(value)
+                 else value
+                 for name, value in zip((_WORDS_ASSET, _PIECES_ASSET), self._pending_references)]
+        self.set_vocabularies(*given)
 
     def get_config(self):
         config = super().get_config()
+        if self._pending_references is not None:
+            vocabulary, wordpiece_vocabulary = self._pending_references
+        else:
+            vocabulary = vocabulary_reference.to_config(self._words)
+            wordpiece_vocabulary = vocabulary_reference.to_config(self._pieces)
         config.update({
             "output_dim": self.output_dim,
-            "vocabulary": None,  # saved as an asset
-            "wordpiece_vocabulary": None,  # saved as an asset
+            "vocabulary": vocabulary,
+            "wordpiece_vocabulary": wordpiece_vocabulary,
             "num_oov_buckets": self.num_oov_buckets,
             "combiner": self.combiner,
             "suffix_indicator": self.suffix_indicator,
@@ -288,6 +375,6 @@ class DynamicEmbedding(keras.layers.Layer):
             "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
             "embeddings_constraint": keras.constraints.serialize(self.embeddings_constraint),
             "mask_empty": self.mask_empty,
-            "use_custom_op": self.use_custom_op,
+            "use_custom_op": self._use_custom_op,
         })
         return config

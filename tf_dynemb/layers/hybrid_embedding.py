@@ -4,12 +4,12 @@ import keras
 import tensorflow as tf
 
 from tf_dynemb import kinds
-from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding, _require_tensorflow_backend
-from tf_dynemb.ops import lookup
+from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
+from tf_dynemb.layers.string_input_layer import StringInputLayer
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
-class HybridEmbedding(keras.layers.Layer):
+class HybridEmbedding(StringInputLayer):
     """In-vocabulary words take their row of `static`; every other non-empty
     word takes `dynamic`'s vector. `dynamic` runs only on the batch's OOV
     words: they are gathered, encoded, and scattered back.
@@ -31,7 +31,6 @@ class HybridEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, static, dynamic, **kwargs):
-        _require_tensorflow_backend(type(self).__name__)
         super().__init__(**kwargs)
         if isinstance(static, dict):
             static = keras.saving.deserialize_keras_object(static)
@@ -39,8 +38,24 @@ class HybridEmbedding(keras.layers.Layer):
             dynamic = keras.saving.deserialize_keras_object(dynamic)
         if not isinstance(static, DynamicEmbedding):
             raise TypeError(f"`static` must be a DynamicEmbedding. Received: {type(static).__name__}")
+        if not isinstance(dynamic, keras.layers.Layer):
+            raise TypeError(f"`dynamic` must be a Keras layer. Received: {type(dynamic).__name__}")
         self.static = static
         self.dynamic = dynamic
+        try:
+            spec = dynamic.compute_output_spec(keras.KerasTensor((None,), dtype="string"))
+        except TypeError:
+            spec = None  # Not inferable symbolically: checked when called.
+        if spec is not None:
+            self._check_width(spec.shape)
+
+    def _check_width(self, shape):
+        shape = tuple(shape)
+        if len(shape) != 2 or shape[1] not in (None, self.static.output_dim):
+            raise ValueError(
+                f"`dynamic` must map [n] words to [n, {self.static.output_dim}] vectors, as wide "
+                f"as `static` (output_dim={self.static.output_dim}). Received: `dynamic` "
+                f"({type(self.dynamic).__name__}) gives shape {shape}")
 
     def build(self, input_shape=None):
         if not self.static.built:
@@ -51,11 +66,11 @@ class HybridEmbedding(keras.layers.Layer):
 
     def call(self, inputs):
         flat = inputs.flat_values if isinstance(inputs, tf.RaggedTensor) else tf.reshape(inputs, [-1])
-        vectors, kind = lookup(flat, self.static.embeddings, self.static._model,
-                               self.static.combiner, return_kind=True)
-        vectors = tf.cast(vectors, self.compute_dtype)
+        vectors, kind = self.static.lookup(flat, return_kind=True)
+        vectors = tf.cast(vectors, self.output_dtype)
         oov = tf.where((kind != kinds.WORD) & (kind != kinds.PAD))
-        encoded = tf.cast(self.dynamic(tf.gather_nd(flat, oov)), self.compute_dtype)
+        encoded = tf.cast(self.dynamic(tf.gather_nd(flat, oov)), self.output_dtype)
+        self._check_width(encoded.shape)
         vectors = tf.tensor_scatter_nd_update(vectors, oov, encoded)
         if isinstance(inputs, tf.RaggedTensor):
             return inputs.with_flat_values(vectors)
@@ -64,7 +79,16 @@ class HybridEmbedding(keras.layers.Layer):
 
     def compute_output_spec(self, inputs):
         return keras.KerasTensor(tuple(inputs.shape) + (self.static.output_dim,),
-                                 dtype=self.compute_dtype)
+                                 dtype=self.output_dtype)
+
+    @property
+    def use_custom_op(self):
+        """As `DynamicEmbedding.use_custom_op`, for the static layer."""
+        return self.static.use_custom_op
+
+    @use_custom_op.setter
+    def use_custom_op(self, value):
+        self.static.use_custom_op = value
 
     def get_config(self):
         config = super().get_config()

@@ -4,7 +4,8 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding, _require_tensorflow_backend
+from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
+from tf_dynemb.layers.string_input_layer import StringInputLayer, check_bool_argument
 
 OUTPUT_MODES = ("sequence", "mean", "max", "sum")
 # BERT's basic tokenization: punctuation (Unicode P, and ASCII symbols) and
@@ -23,7 +24,7 @@ def basic_tokenize(sentences, lowercase=True, strip_accents=False):
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
-class TextEmbedding(keras.layers.Layer):
+class TextEmbedding(StringInputLayer):
     """Embeds sentences: basic tokenization, then a `DynamicEmbedding`.
 
     Args:
@@ -43,7 +44,9 @@ class TextEmbedding(keras.layers.Layer):
         use_custom_op: `False` runs the stock-op reference. Defaults to `True`.
 
     Call arguments:
-        inputs: a string tensor of sentences, shape `[batch]`.
+        inputs: a string tensor of sentences, shape `[batch]` or
+            `[batch, 1]` (the trailing 1 is squeezed, as `TextVectorization`
+            does).
 
     Examples:
 
@@ -56,7 +59,6 @@ class TextEmbedding(keras.layers.Layer):
                  num_oov_buckets=1000, combiner="mean", lowercase=True, strip_accents=False,
                  output_mode="mean", ragged=False, embeddings_initializer="uniform",
                  use_custom_op=True, **kwargs):
-        _require_tensorflow_backend(type(self).__name__)
         super().__init__(**kwargs)
         if output_mode not in OUTPUT_MODES:
             raise ValueError(f"`output_mode` must be one of {OUTPUT_MODES}. "
@@ -64,8 +66,9 @@ class TextEmbedding(keras.layers.Layer):
         if ragged and output_mode != "sequence":
             raise ValueError("`ragged=True` needs output_mode='sequence'. "
                              f"Received: output_mode={output_mode!r}")
-        self.lowercase = lowercase
-        self.strip_accents = strip_accents
+        self.lowercase = check_bool_argument("lowercase", lowercase)
+        self.strip_accents = check_bool_argument("strip_accents", strip_accents)
+        check_bool_argument("ragged", ragged)
         self.output_mode = output_mode
         self.ragged = ragged
         self.supports_masking = output_mode == "sequence" and not ragged
@@ -76,12 +79,32 @@ class TextEmbedding(keras.layers.Layer):
             dtype=self.dtype_policy, name="embedding")
 
     def build(self, input_shape=None):
+        if input_shape is not None:
+            self._sentence_shape(input_shape)
         if not self.embedding.built:
             self.embedding.build()
         self.built = True
 
+    def _sentence_shape(self, shape):
+        """`[batch]` of `[batch]` or `[batch, 1]` sentences; any other shape
+        is an error."""
+        shape = tuple(shape)
+        if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+            return shape[:1]
+        raise ValueError(f"{type(self).__name__} takes sentences of shape [batch] or "
+                         f"[batch, 1]. Received: shape={shape}")
+
+    def _words(self, sentences):
+        if isinstance(sentences, tf.RaggedTensor):
+            raise ValueError(f"{type(self).__name__} takes dense sentences of shape [batch] or "
+                             f"[batch, 1]. Received a ragged tensor of shape {sentences.shape}")
+        sentences = tf.convert_to_tensor(sentences)
+        if sentences.shape.rank is not None:
+            self._sentence_shape(sentences.shape)
+        return basic_tokenize(tf.reshape(sentences, [-1]), self.lowercase, self.strip_accents)
+
     def call(self, inputs):
-        words = basic_tokenize(inputs, self.lowercase, self.strip_accents)
+        words = self._words(inputs)
         vectors = self.embedding(words)
         if self.output_mode == "sequence":
             return vectors if self.ragged else vectors.to_tensor()
@@ -102,15 +125,38 @@ class TextEmbedding(keras.layers.Layer):
             # While a functional model is built: Keras computes the mask on the
             # real tensors when the model runs and passes it along with them.
             return None
-        words = basic_tokenize(inputs, self.lowercase, self.strip_accents)
-        return tf.not_equal(words.to_tensor(default_value=""), "")
+        return tf.not_equal(self._words(inputs).to_tensor(default_value=""), "")
 
     def compute_output_spec(self, inputs):
         dim = self.embedding.output_dim
-        shape = tuple(inputs.shape) + ((None, dim) if self.output_mode == "sequence" else (dim,))
-        return keras.KerasTensor(shape, dtype=self.compute_dtype, ragged=self.ragged)
+        batch = self._sentence_shape(inputs.shape)
+        shape = batch + ((None, dim) if self.output_mode == "sequence" else (dim,))
+        return keras.KerasTensor(shape, dtype=self.output_dtype, ragged=self.ragged)
+
+    @property
+    def use_custom_op(self):
+        """As `DynamicEmbedding.use_custom_op`."""
+        return self.embedding.use_custom_op
+
+    @use_custom_op.setter
+    def use_custom_op(self, value):
+        self.embedding.use_custom_op = value
+
+    def get_vocabulary(self):
+        """The whole words of the embedding, in row order."""
+        return self.embedding.get_vocabulary()
+
+    def get_wordpiece_vocabulary(self):
+        """The WordPiece pieces of the embedding, in row order."""
+        return self.embedding.get_wordpiece_vocabulary()
+
+    def vocabulary_size(self):
+        """Rows of the embedding table: words + pieces + buckets."""
+        return self.embedding.vocabulary_size()
 
     def get_build_config(self):
+        if not self.built:
+            return None
         return {"input_shape": None, "vocabulary_sizes": list(self.embedding._sizes)}
 
     def build_from_config(self, config):

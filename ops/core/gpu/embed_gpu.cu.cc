@@ -228,10 +228,7 @@ ModelView RebaseModelView(const ModelView& h, const uint8_t* host_base,
   d.piece_offsets.data = move(h.piece_offsets.data);
   d.piece_bytes.data = move(h.piece_bytes.data);
   d.word_slots.data = move(h.word_slots.data);
-  d.child_begin.data = move(h.child_begin.data);
-  d.node_value.data = move(h.node_value.data);
-  d.edge_label.data = move(h.edge_label.data);
-  d.edge_target.data = move(h.edge_target.data);
+  d.trie.data = move(h.trie.data);
   return d;
 }
 

@@ -1,17 +1,7 @@
-"""SavedModels for TensorFlow Serving: signatures that take strings and return
-vectors, in two flavors.
-
-- `fused`: the custom op (needs a tensorflow_model_server linked with
-  //ops:ops_lib).
-- `portable`: the reference implementation, core TF and TF Text ops only,
-  which the stock tensorflow_model_server runs.
-
-Both give the same vectors.
-"""
-
-import os
-import shutil
-import tempfile
+"""The embedding-only export: a vocabulary and a table served on their own,
+`embed_words` (words -> vectors and kinds) and `serving_default` (sentences ->
+the mean of their words' vectors). For a trained Keras model, prefer
+`export_model`, which serves the model itself."""
 
 import numpy as np
 import tensorflow as tf
@@ -19,8 +9,9 @@ import tensorflow as tf
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import COMBINERS, build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
-
-FLAVORS = ("fused", "portable")
+from tf_dynemb.serving.flavors import check_flavor
+from tf_dynemb.serving.versions import write_version
+from tf_dynemb.serving.warmup import write_export_info, write_warmup
 # Sentences are lowercased and split on whitespace and punctuation.
 WORD_SEPARATORS = r"[\s\p{P}]+"
 
@@ -41,10 +32,9 @@ class EmbeddingServer(tf.Module):
     for a sentence without words).
     """
 
-    def __init__(self, model, table, flavor="fused", combiner="mean", name=None):
+    def __init__(self, model, table, flavor="portable", combiner="mean", name=None):
         super().__init__(name=name)
-        if flavor not in FLAVORS:
-            raise ValueError(f"`flavor` must be one of {FLAVORS}. Received: flavor={flavor!r}")
+        check_flavor(flavor)
         if combiner not in COMBINERS:
             raise ValueError(f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}")
         config = decode_model(model)
@@ -101,87 +91,69 @@ def initial_table(config: VocabularyConfig, dim, vectors=None, seed=0):
     return table
 
 
-def server_from_keras(path, flavor="fused"):
-    """The server of the one DynamicEmbedding inside a saved `.keras` model:
-    its trained table, vocabularies and combiner."""
+def server_from_keras(path, flavor="portable"):
+    """The server of the one DynamicEmbedding of a saved `.keras` model: its
+    trained table, vocabularies and combiner.
+
+    Refused when that layer sits inside a TextEmbedding or HybridEmbedding:
+    their tokenization or encoder would not be served (use `export_model`).
+    """
     import keras
 
-    from tf_dynemb.layers import DynamicEmbedding
+    from tf_dynemb.layers import DynamicEmbedding, HybridEmbedding, TextEmbedding
 
     model = keras.models.load_model(path)
-    found = [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
+    layers = list(model._flatten_layers())
+    found = [layer for layer in layers if isinstance(layer, DynamicEmbedding)]
     if len(found) != 1:
         names = [layer.name for layer in found]
         raise ValueError(
-            f"{path} must hold exactly one DynamicEmbedding layer to export; "
-            f"found {len(found)}: {names}")
+            f"{path} must hold exactly one DynamicEmbedding layer to export its embedding; "
+            f"found {len(found)}: {names}. Use tf_dynemb.serving.export_model to serve the "
+            "whole model.")
     layer = found[0]
-    return EmbeddingServer(layer._model, keras.ops.convert_to_numpy(layer.embeddings),
+    for outer in layers:
+        inner = (getattr(outer, "embedding", None), getattr(outer, "static", None))
+        if isinstance(outer, (TextEmbedding, HybridEmbedding)) and layer in inner:
+            raise ValueError(
+                f"The DynamicEmbedding '{layer.name}' of {path} belongs to the "
+                f"{type(outer).__name__} '{outer.name}', whose "
+                f"{'tokenization' if isinstance(outer, TextEmbedding) else 'encoder'} an "
+                "embedding-only export would not serve. Use tf_dynemb.serving.export_model to "
+                "serve the whole model.")
+    return EmbeddingServer(layer.vocabulary_model, keras.ops.convert_to_numpy(layer.embeddings),
                            flavor=flavor, combiner=layer.combiner)
 
 
 def make_server(words, pieces, dim, num_oov_buckets=1000, combiner="mean",
-                flavor="fused", vectors=None, seed=0):
+                flavor="portable", vectors=None, seed=0):
     """Builds the model and table from vocabularies and returns the server."""
     model = build_model(words, pieces, num_oov_buckets=num_oov_buckets)
     table = initial_table(decode_model(model), dim, vectors, seed)
     return EmbeddingServer(model, table, flavor=flavor, combiner=combiner)
 
 
+def export(output_dir, words, pieces, dim, num_oov_buckets, combiner, flavor,
+           vectors=None, version=None, seed=0):
+    """Builds a server from vocabularies and writes it as the next version
+    (or `version`) under `output_dir`; returns the version directory."""
+    server = make_server(words, pieces, dim, num_oov_buckets, combiner, flavor, vectors, seed)
+    return write_server(server, output_dir, version)
+
+
 WARMUP_SENTENCES = ["the quick brown fox", "tokenization of unseen words", ""]
 
 
-def next_version(base):
-    versions = [int(d) for d in os.listdir(base) if d.isdigit()] if os.path.isdir(base) else []
-    return max(versions, default=0) + 1
+def write_server(server, output_dir, version=None):
+    """Writes an `EmbeddingServer` as a version directory with warmup
+    requests; returns its path."""
 
-
-def write_warmup(export_dir, sentences):
-    """assets.extra/tf_serving_warmup_requests: PredictionLog records."""
-    try:
-        from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
-    except ImportError as e:
-        raise ImportError(
-            "Writing TF Serving warmup requests needs tensorflow-serving-api: "
-            "pip install 'tf_dynemb[serving]'") from e
-
-    path = os.path.join(export_dir, "assets.extra", "tf_serving_warmup_requests")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with tf.io.TFRecordWriter(path) as writer:
-        for signature, key, values in (("serving_default", "sentences", sentences),
-                                       ("embed_words", "words", sentences[0].split())):
-            request = predict_pb2.PredictRequest(
-                model_spec=model_pb2.ModelSpec(signature_name=signature))
-            request.inputs[key].CopyFrom(tf.make_tensor_proto(values, dtype=tf.string))
-            log = prediction_log_pb2.PredictionLog(
-                predict_log=prediction_log_pb2.PredictLog(request=request))
-            writer.write(log.SerializeToString())
-    return path
-
-
-def export(output_dir, words, pieces, dim, num_oov_buckets, combiner, flavor,
-           vectors=None, version=None, seed=0):
-    """Builds a server from vocabularies and writes it with `write_version`."""
-    server = make_server(words, pieces, dim, num_oov_buckets, combiner, flavor, vectors, seed)
-    return write_version(server, output_dir, version)
-
-
-def write_version(server, output_dir, version=None):
-    """Writes `server` as version `version` (default: the next) under
-    `output_dir` and returns its path. Written to a temporary directory first,
-    then renamed, so a half-written version is never visible to a server."""
-    os.makedirs(output_dir, exist_ok=True)
-    version = next_version(output_dir) if version is None else version
-    final = os.path.join(output_dir, str(version))
-    if os.path.exists(final):
-        raise FileExistsError(f"{final} exists; pass another version.")
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)
-    os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide it from a server's user
-    try:
+    def fill(staging):
         tf.saved_model.save(server, staging, signatures=server.signatures())
-        write_warmup(staging, WARMUP_SENTENCES)
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return final
+        write_warmup(staging, [
+            ("serving_default", {"sentences": WARMUP_SENTENCES}),
+            ("embed_words", {"words": WARMUP_SENTENCES[0].split()}),
+        ])
+        write_export_info(staging, flavor=server.flavor, contents="embedding")
+
+    return write_version(output_dir, version, fill)

@@ -1,0 +1,105 @@
+"""`tf-dynemb learn-vocab`: counting with Beam's DirectRunner and in-process
+agree, the outputs add up, and bad input gets one line."""
+
+import collections
+import re
+
+import pytest
+
+from cli_helper import TRAIN_MODULES, one_line_error, run_cli, write_corpus
+from tf_dynemb.cli import corpus as corpus_lib
+from tf_dynemb.vocabulary import load_vocabulary
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("text") / "docs.txt", TRAIN_MODULES)
+
+
+def _learn(capsys, corpus, out, *extra):
+    return run_cli(capsys, "learn-vocab", f"--corpus={corpus}", "--vocab_size=1500",
+                   "--words=400", f"--output_dir={out}", *extra)
+
+
+def test_in_process_counts_add_up(capsys, corpus_file, tmp_path):
+    status, out, err = _learn(capsys, corpus_file, tmp_path, "--counter=local")
+    assert status == 0, err
+    counts = corpus_lib.read_counts(tmp_path / "word_counts.tsv")
+    lines = corpus_file.read_text(encoding="utf-8").splitlines()
+    want = collections.Counter(w.decode() for w in corpus_lib.tokenize(lines))
+    assert counts == want
+    assert f"Counted {sum(want.values())} words, {len(want)} distinct." in out
+    words = load_vocabulary(tmp_path / "vocabulary.txt")
+    assert len(words) == 400
+    assert [w for w, _ in corpus_lib.most_frequent(want, 400)] == words
+    assert min(want[w] for w in words) >= 2
+    covered = sum(want[w] for w in words) / sum(want.values())
+    assert f"400 whole words, {covered:.1%} of the words in the corpus" in out
+    pieces = load_vocabulary(tmp_path / "wordpiece_vocabulary.txt")
+    assert pieces[0] == "[UNK]" and 1500 * 0.5 < len(pieces) <= 1500
+    assert any(p.startswith("##") for p in pieces)
+
+
+def test_beam_direct_runner_gives_the_same_vocabularies(capsys, corpus_file, tmp_path):
+    local, beam = tmp_path / "local", tmp_path / "beam"
+    assert _learn(capsys, corpus_file, local, "--counter=local")[0] == 0
+    status, _, err = _learn(capsys, corpus_file, beam, "--counter=beam")
+    assert status == 0, err
+    assert "Counting words with Apache Beam (DirectRunner)" in err
+    for name in ("vocabulary.txt", "wordpiece_vocabulary.txt"):
+        assert (local / name).read_text() == (beam / name).read_text()
+    assert corpus_lib.read_counts(local / "word_counts.tsv") == \
+        corpus_lib.read_counts(beam / "word_counts.tsv")
+
+
+@pytest.mark.parametrize("counter", ["local", "beam"])
+def test_empty_corpus(capsys, tmp_path, counter):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n\n")
+    status, _, err = _learn(capsys, empty, tmp_path / "out", f"--counter={counter}")
+    assert status == 1
+    assert one_line_error(err) == f"tf-dynemb learn-vocab: error: the corpus has no words: {empty}."
+
+
+@pytest.mark.parametrize("counter, message", [
+    ("local", r"bad.txt:2: not valid UTF-8 \(byte 0xff at column 6\)"),
+    ("beam", r"1 lines of the corpus are not valid UTF-8: .*bad.txt \(1\)"),
+])
+def test_invalid_utf8(capsys, tmp_path, counter, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"good words here\nsome \xff bytes\n")
+    status, _, err = _learn(capsys, bad, tmp_path / "out", f"--counter={counter}")
+    assert status == 1
+
+
+    assert re.search(message, one_line_error(err)), err
+    assert not (tmp_path / "out" / "word_counts.tsv").exists()
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["--corpus=/nonexistent/x.txt", "--vocab_size=10", "--output_dir=o", "--counter=local"], 1,
+     "--corpus=/nonexistent/x.txt is missing; expected a file."),
+    (["--corpus=/nonexistent/x.txt", "--vocab_size=10", "--output_dir=o", "--counter=beam"], 1,
+     "--corpus=/nonexistent/x.txt matches no file."),
+    (["--corpus=/nonexistent/*.txt", "--vocab_size=10", "--output_dir=o", "--counter=local"], 1,
+     "--corpus=/nonexistent/*.txt matches no file."),
+    (["--corpus=c", "--output_dir=o"], 2, "Flag --vocab_size must have a value other than None."),
+    (["--corpus=c", "--vocab_size=0", "--output_dir=o"], 2,
+     "flag --vocab_size=0: 0 is not a positive integer"),
+    (["--corpus=c", "--vocab_size=5", "--output_dir=o", "--no_such_flag"], 2,
+     "Unknown command line flag 'no_such_flag'"),
+    (["--corpus=c", "--vocab_size=5", "--output_dir=o", "--counter=local", "--",
+      "--runner_option"], 2, "Beam pipeline options were given (--runner_option)"),
+])
+def test_bad_arguments(capsys, tmp_path, monkeypatch, args, status, message):
+    monkeypatch.chdir(tmp_path)
+    got, _, err = run_cli(capsys, "learn-vocab", *args)
+    assert got == status
+    assert message in one_line_error(err)
+
+
+def test_vocab_size_below_the_alphabet(capsys, corpus_file, tmp_path):
+    status, _, err = run_cli(capsys, "learn-vocab", f"--corpus={corpus_file}", "--vocab_size=5",
+                             f"--output_dir={tmp_path}", "--counter=local")
+    assert status == 1
+    assert "--vocab_size=5 is too small" in one_line_error(err)

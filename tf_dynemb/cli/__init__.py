@@ -1,0 +1,1 @@
+"""The `tf-dynemb` command: one module per subcommand."""

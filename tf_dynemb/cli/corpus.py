@@ -1,0 +1,96 @@
+"""Corpus files: UTF-8 text whose words are split as `TextEmbedding` splits
+sentences (`basic_tokenize`), so that a vocabulary learned here matches what
+the layer looks up."""
+
+import collections
+import glob
+import os
+
+from tf_dynemb.cli.errors import CommandError, require_files
+from tf_dynemb.cli.progress import bar
+
+BATCH_LINES = 2048
+COUNTS_HEADER = "word\tcount"
+
+
+def expand(patterns, flag="corpus"):
+    """Files named by `patterns` (paths or globs), in order; each must exist."""
+    files = []
+    for pattern in patterns:
+        matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matched:
+            raise CommandError(f"--{flag}={pattern} matches no file.")
+        require_files(matched, flag)
+        files.extend(matched)
+    return files
+
+
+def decode_line(raw, path, line_number):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CommandError(
+            f"{path}:{line_number}: not valid UTF-8 (byte {raw[e.start]:#04x} at column "
+            f"{e.start + 1}); a corpus must be UTF-8 text.") from None
+
+
+def tokenize(lines, lowercase=True, strip_accents=False):
+    """The words of `lines` (strings) as a flat list of bytes."""
+    import tensorflow as tf
+
+    from tf_dynemb.layers.text_embedding import basic_tokenize
+
+    words = basic_tokenize(tf.constant(lines, tf.string), lowercase, strip_accents)
+    return words.flat_values.numpy().tolist()
+
+
+def count_words(paths, lowercase=True, strip_accents=False):
+    """{word: count} over the files, in one process, with a progress bar."""
+    counts = collections.Counter()
+    total = sum(os.path.getsize(p) for p in paths)
+    with bar(total=total, desc="counting words", unit="B", unit_scale=True) as progress:
+        for path in paths:
+            batch = []
+            with open(path, "rb") as f:
+                for line_number, raw in enumerate(f, start=1):
+                    batch.append(decode_line(raw, path, line_number))
+                    progress.update(len(raw))
+                    if len(batch) == BATCH_LINES:
+                        counts.update(tokenize(batch, lowercase, strip_accents))
+                        batch = []
+            if batch:
+                counts.update(tokenize(batch, lowercase, strip_accents))
+    return {word.decode("utf-8"): n for word, n in counts.items()}
+
+
+def require_words(counts, paths):
+    if not counts:
+        raise CommandError(f"the corpus has no words: {', '.join(paths)}.")
+
+
+def most_frequent(counts, n=None):
+    """(word, count) pairs, most frequent first, ties in byte order."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ranked if n is None else ranked[:n]
+
+
+def write_counts(path, counts):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(COUNTS_HEADER + "\n")
+        f.writelines(f"{word}\t{n}\n" for word, n in most_frequent(counts))
+
+
+def read_counts(path):
+    """{word: count} from a `word<TAB>count` file (header optional)."""
+    counts = {}
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            line = line.rstrip("\n")
+            if not line or (line_number == 1 and line == COUNTS_HEADER):
+                continue
+            word, _, n = line.rpartition("\t")
+            if not word or not n.isdigit():
+                raise CommandError(f"{path}:{line_number}: expected `word<TAB>count`, "
+                                   f"got {line!r:.60}.")
+            counts[word] = counts.get(word, 0) + int(n)
+    return counts

@@ -1,0 +1,63 @@
+"""StringInputLayer: what every tf_dynemb layer shares as a Keras layer that
+takes raw strings (as `keras.layers.StringLookup` does)."""
+
+import numbers
+
+import keras
+
+
+def check_int_argument(name, value, minimum):
+    """Returns `value` as an int, or raises unless it is an integer (not a
+    bool) >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an int. Received: {name}={value!r} "
+                        f"of type {type(value).__name__}")
+    if value < minimum:
+        bound = "an int > 0" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"`{name}` must be {bound}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_bool_argument(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return value
+
+
+class StringInputLayer(keras.layers.Layer):
+    """Base of the tf_dynemb layers: raw string inputs, TensorFlow backend.
+
+    - Inputs are never converted to the compute dtype, and XLA is declared
+      unsupported (string ops have no XLA kernels), so `jit_compile=True` and
+      `"auto"` fall back with Keras's warning, as for `StringLookup`.
+    - Keras's `Sequential.build` gives the `InputLayer` it creates the first
+      layer's `compute_dtype` (keras/src/models/sequential.py). Until the layer
+      is built, `compute_dtype` is therefore `"string"`, so a `Sequential`
+      model that starts with a tf_dynemb layer takes strings without a
+      `keras.Input`. Once built, it is the dtype policy's compute dtype.
+    """
+
+    def __init__(self, **kwargs):
+        if keras.config.backend() != "tensorflow":
+            raise RuntimeError(
+                f"{type(self).__name__} runs TensorFlow ops and needs the TensorFlow backend. "
+                f"Received: backend={keras.config.backend()!r}; set KERAS_BACKEND=tensorflow.")
+        super().__init__(**kwargs)
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+        self.supports_jit = False
+
+    @property
+    def input_dtype(self):
+        return "string"
+
+    @property
+    def compute_dtype(self):
+        if not getattr(self, "built", False):
+            return "string"
+        return super().compute_dtype
+
+    @property
+    def output_dtype(self):
+        """The dtype of the vectors: the dtype policy's compute dtype."""
+        return self.dtype_policy.compute_dtype

@@ -1,0 +1,98 @@
+"""How a layer's vocabularies travel in its config.
+
+A vocabulary of at most `INLINE_TOKEN_LIMIT` tokens is written into the
+config as a list, so `from_config`, `keras.models.clone_model` and a `.keras`
+file rebuild the same layer anywhere. A larger one would make configs of tens
+of megabytes; its config holds a reference instead:
+`{"sha256": ..., "size": N, "path": file or None}`. `from_config` resolves it
+from the tokens of a live layer of this process (clone_model, tuners), else
+from `path` if that file still holds the same tokens; a `.keras` file carries
+such a vocabulary as an asset and loads it from there.
+"""
+
+import collections.abc
+import hashlib
+import os
+import weakref
+
+from tf_dynemb.vocabulary import load_vocabulary
+
+INLINE_TOKEN_LIMIT = 100_000
+"""Vocabularies up to this many tokens are inlined in `get_config()`."""
+
+
+class Tokens(collections.abc.Sequence):
+    """A vocabulary: tokens in row order, with the file it came from. (Not a
+    list: Keras would wrap a list attribute of a layer in a tracking list.)"""
+
+    def __init__(self, tokens=(), source_path=None):
+        self._tokens = tuple(tokens)
+        self.source_path = source_path
+        self._sha256 = None
+
+    def __len__(self):
+        return len(self._tokens)
+
+    def __getitem__(self, index):
+        return self._tokens[index]
+
+    @property
+    def sha256(self):
+        if self._sha256 is None:
+            digest = hashlib.sha256()
+            for token in self:
+                digest.update(token.encode("utf-8", "surrogateescape") + b"\n")
+            self._sha256 = digest.hexdigest()
+        return self._sha256
+
+
+# Tokens of live layers whose config holds a reference, by fingerprint.
+_LIVE = weakref.WeakValueDictionary()
+
+
+def as_tokens(value, name):
+    """`value` (None, a list of strings, or a vocabulary file) as `Tokens`."""
+    if value is None:
+        return Tokens()
+    if isinstance(value, Tokens):
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        return Tokens(load_vocabulary(path), source_path=os.path.abspath(path))
+    if isinstance(value, dict):
+        raise ValueError(f"`{name}` is an unresolved vocabulary reference: {value!r}")
+    tokens = [t.decode("utf-8") if isinstance(t, bytes) else t for t in value]
+    for i, token in enumerate(tokens):
+        if not isinstance(token, str):
+            raise TypeError(f"`{name}` must hold strings. Received: {name}[{i}]={token!r} "
+                            f"of type {type(token).__name__}")
+    if len(set(tokens)) != len(tokens):
+        raise ValueError(f"`{name}` must hold unique tokens. Received {len(tokens)} tokens, "
+                         f"{len(tokens) - len(set(tokens))} repeated.")
+    return Tokens(tokens)
+
+
+def to_config(tokens):
+    """The config value of a vocabulary: a list, or a reference."""
+    if len(tokens) <= INLINE_TOKEN_LIMIT:
+        return list(tokens)
+    _LIVE[tokens.sha256] = tokens
+    return {"sha256": tokens.sha256, "size": len(tokens), "path": tokens.source_path}
+
+
+def is_reference(value):
+    return isinstance(value, dict)
+
+
+def resolve(reference):
+    """The `Tokens` a reference names, or None when neither a live layer nor
+    its file has them (a `.keras` file then supplies them as an asset)."""
+    tokens = _LIVE.get(reference["sha256"])
+    if tokens is not None:
+        return tokens
+    path = reference.get("path")
+    if path and os.path.isfile(path):
+        tokens = Tokens(load_vocabulary(path), source_path=path)
+        if tokens.sha256 == reference["sha256"]:
+            return tokens
+    return None

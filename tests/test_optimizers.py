@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import keras
+from tf_dynemb._loader import ops as native_ops
 from tf_dynemb.optimizers import LazyAdam, RowwiseAdagrad
 
 V, D = 7, 3
@@ -63,15 +64,22 @@ def start_table(seed=0, rows=V, dim=D):
     return np.random.default_rng(seed).normal(size=(rows, dim)).astype(np.float32)
 
 
+def fused(optimizer, on):
+    """`optimizer` with its fused kernels on, or with gathers and scatters."""
+    optimizer._fused_kernels = on
+    return optimizer
+
+
 def slot(optimizer, name):
     return next(v for v in optimizer.variables if v.name.endswith(name)).numpy()
 
 
+@pytest.mark.parametrize("kernel", [True, False])
 @pytest.mark.parametrize("wd", [None, 0.1])
 @pytest.mark.parametrize("in_function", [False, True])
-def test_lazy_adam_sparse_matches_oracle(wd, in_function):
+def test_lazy_adam_sparse_matches_oracle(wd, in_function, kernel):
     table = keras.Variable(start_table())
-    opt = LazyAdam(0.05, weight_decay=wd)
+    opt = fused(LazyAdam(0.05, weight_decay=wd), kernel)
     def apply(g):
         opt.apply_gradients([(g, table)])
 
@@ -106,6 +114,7 @@ def test_lazy_adam_dense_is_keras_adam():
 
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_lazy_adam_touching_every_row_is_keras_adam(amsgrad):
+    """(amsgrad runs the gather/scatter path, the default the fused kernel.)"""
     rng = np.random.default_rng(3)
     steps = []
     for _ in range(4):
@@ -119,10 +128,11 @@ def test_lazy_adam_touching_every_row_is_keras_adam(amsgrad):
     np.testing.assert_allclose(lazy_table.numpy(), adam_table.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("kernel", [True, False])
 @pytest.mark.parametrize("wd", [None, 0.2])
-def test_rowwise_adagrad_sparse_matches_oracle(wd):
+def test_rowwise_adagrad_sparse_matches_oracle(wd, kernel):
     table = keras.Variable(start_table())
-    opt = RowwiseAdagrad(0.1, weight_decay=wd, initial_accumulator_value=0.5)
+    opt = fused(RowwiseAdagrad(0.1, weight_decay=wd, initial_accumulator_value=0.5), kernel)
     w, acc = start_table(), np.full(V, 0.5, np.float32)
     for values, indices in random_steps(4):
         opt.apply_gradients([(sparse(values, indices), table)])
@@ -184,10 +194,15 @@ def test_clipping_sees_summed_rows_and_stays_sparse(clip):
     np.testing.assert_allclose(clipped[1], keras_clipped[1], rtol=1e-6)
 
 
-def test_graph_touches_only_rows():
-    """In the traced step, the table and every slot are only gathered from
-    and scattered into: no op reads or writes them whole."""
-    for opt in (LazyAdam(weight_decay=0.01, amsgrad=True), RowwiseAdagrad(weight_decay=0.01)):
+@pytest.mark.parametrize("kernel", [True, False])
+def test_graph_touches_only_rows(kernel):
+    """In the traced step, the table and every slot are only updated by the
+    fused kernel, or gathered from and scattered into: no op reads or writes
+    them whole."""
+    allowed = ({"TfDynembSparseApplyLazyAdam", "TfDynembSparseApplyRowwiseAdagrad"} if kernel
+               else {"ResourceGather", "ResourceScatterUpdate"})
+    for opt in (LazyAdam(weight_decay=0.01), RowwiseAdagrad(weight_decay=0.01)):
+        fused(opt, kernel)
         table = keras.Variable(start_table(rows=1000))
         opt.build([table])
         step = tf.function(lambda g: opt.apply_gradients([(g, table)]))
@@ -198,7 +213,53 @@ def test_graph_touches_only_rows():
         inner = [internal for external, internal in graph.captures if id(external) in handles]
         assert len(inner) == len(handles)
         used = {op.type for t in inner for op in t.consumers()}
-        assert used <= {"ResourceGather", "ResourceScatterUpdate"}, used
+        assert used <= allowed, used
+
+
+def test_kernels_reject_bad_rows():
+    table = tf.Variable(start_table())
+    m, v = tf.Variable(tf.zeros([V, D])), tf.Variable(tf.zeros([V, D]))
+    acc = tf.Variable(tf.zeros([V]))
+    ones = tf.ones([2, D])
+
+    def lazy_adam(rows, positions, values=ones, second=m):
+        native_ops.tf_dynemb_sparse_apply_lazy_adam(
+            var=table.handle, m=second.handle, v=v.handle, rows=rows, positions=positions,
+            values=values, alpha=0.1, one_minus_beta_1=0.1, one_minus_beta_2=0.001,
+            epsilon=1e-7, learning_rate=0.1, weight_decay=0.0)
+
+    def rowwise(rows, positions, accumulator=acc):
+        native_ops.tf_dynemb_sparse_apply_rowwise_adagrad(
+            var=table.handle, accumulator=accumulator.handle, rows=rows, positions=positions,
+            values=ones, learning_rate=0.1, epsilon=1e-8, weight_decay=0.0)
+
+    before = table.numpy()
+    cases = [
+        (lambda: lazy_adam([0, V], [0, 1]), f"Row {V} is out of range for a variable of {V}"),
+        (lambda: lazy_adam([-1, 2], [0, 1]), "Row -1 is out of range"),
+        (lambda: lazy_adam([3, 3], [0, 1]), "`rows` must be unique .* row 3 repeats"),
+        (lambda: lazy_adam([3, 4], [0, 2]), r"positions\[1\] = 2 is not in \[0, 2\)"),
+        (lambda: lazy_adam([3, 4], [0, 1], tf.ones([2, D + 1])), "one row of the variable"),
+        (lambda: lazy_adam([3, 4], [0, 1], second=table), "must be distinct variables"),
+        (lambda: lazy_adam([3, 4], [0, 1], second=acc), "`m` must have shape"),
+        (lambda: rowwise([3, 4], [0, 1], accumulator=m), "`accumulator` must have shape"),
+    ]
+    for call, message in cases:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            call()
+    np.testing.assert_array_equal(table.numpy(), before)
+
+
+def test_kernels_update_a_buffer_a_reader_holds():
+    """A dense read taken before the step keeps its values: the kernel
+    writes to a copy when the buffer is shared."""
+    table = keras.Variable(start_table())
+    opt = LazyAdam(0.1)
+    opt.build([table])
+    held = table.value.read_value()
+    opt.apply_gradients([(sparse(np.ones((1, D)), [2]), table)])
+    np.testing.assert_array_equal(held.numpy(), start_table())
+    assert not np.allclose(table.numpy()[2], start_table()[2])
 
 
 def test_config_round_trip():

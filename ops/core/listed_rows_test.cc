@@ -1,7 +1,8 @@
-// Listed rows give the lookup's own vectors, and the rows the segmenter walks.
+// Listed rows: the lookup's own vectors and kinds, and the rows ForEachRow walks.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ops/core/listed_rows.h"
@@ -12,7 +13,7 @@
 namespace tf_dynemb {
 namespace {
 
-TEST(ListedRowsTest, PoolsAsTheLookupAndListsEveryRow) {
+TEST(ListedRowsTest, EmbedsAsTheLookupAndListsEveryRow) {
   ModelConfig config;
   config.words = {"the", "cat"};
   config.pieces = {"un", "##aff", "##able", "aff", "[UNK]", "##"};
@@ -26,28 +27,32 @@ TEST(ListedRowsTest, PoolsAsTheLookupAndListsEveryRow) {
   constexpr int64_t kDim = 3;
   std::vector<float> table(m.num_rows() * kDim);
   for (size_t i = 0; i < table.size(); ++i) table[i] = 0.25f * i - 1.0f;
-
+  const std::vector<std::string> words = {"",    "cat",   "unaffable", "aff",
+                                          "zebra", "##", "unaff"};
+  const int64_t n = words.size();
+  auto word = [&](int64_t i) {
+    return std::make_pair(reinterpret_cast<const uint8_t*>(words[i].data()),
+                          static_cast<uint64_t>(words[i].size()));
+  };
   for (int32_t combiner : {kMean, kSum, kSqrtN}) {
-    for (const std::string w : {"", "cat", "unaffable", "aff", "zebra", "##"}) {
-      const auto* bytes = reinterpret_cast<const uint8_t*>(w.data());
-      const WordRows rows = ClassifyWord(m, bytes, w.size());
-      std::vector<int64_t> ids(rows.num_rows), words(rows.num_rows);
-      std::vector<float> weights(rows.num_rows);
-      const float weight = ListWordRows(m, bytes, w.size(), rows, combiner, 7,
-                                        {ids.data(), weights.data(), words.data()});
-      std::vector<int64_t> walked;
-      ForEachRow(m, bytes, w.size(), rows, [&](uint32_t r) { walked.push_back(r); });
-      EXPECT_EQ(ids, walked) << w;
-      for (uint32_t k = 0; k < rows.num_rows; ++k) {
-        EXPECT_EQ(weights[k], CombinerWeight(combiner, rows.num_rows));
-        EXPECT_EQ(words[k], 7);
-      }
-      float acc[kDim], got[kDim] = {9, 9, 9}, want[kDim];
-      PoolListedRows(table.data(), kDim, ids.data(), rows.num_rows, weight, acc, got);
-      EXPECT_EQ(EmbedWord(m, bytes, w.size(), combiner, table.data(), kDim, acc, want),
-                rows.kind);
-      for (int64_t d = 0; d < kDim; ++d) EXPECT_EQ(got[d], want[d]) << w << " " << d;
+    std::vector<float> got(n * kDim, 9.0f), want(n * kDim);
+    std::vector<int32_t> got_kinds(n), want_kinds(n);
+    std::vector<uint32_t> rows, counts(n);
+    EmbedWordsListingRows(m, 0, n, word, combiner, table.data(), kDim, got.data(),
+                          got_kinds.data(), &rows, counts.data());
+    EmbedWords(m, 0, n, word, combiner, table.data(), kDim, want.data(),
+               want_kinds.data(), false);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got_kinds, want_kinds);
+    std::vector<uint32_t> walked;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto [bytes, len] = word(i);
+      const size_t before = walked.size();
+      ForEachRow(m, bytes, len, ClassifyWord(m, bytes, len),
+                 [&](uint32_t r) { walked.push_back(r); });
+      EXPECT_EQ(counts[i], walked.size() - before) << words[i];
     }
+    EXPECT_EQ(rows, walked);
   }
 }
 

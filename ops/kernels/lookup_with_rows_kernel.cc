@@ -1,6 +1,8 @@
 // TfDynembLookupWithRows / TfDynembResourceLookupWithRows on the CPU: the
 // lookup of a training step, which also returns the (row, weight, word)
 // triples it pooled, so that the gradient does not segment the words again.
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "ops/core/listed_rows.h"
@@ -30,8 +32,10 @@ class LookupWithRowsCpuOp : public OpKernel {
   }
 
  private:
-  // Pass 1 classifies every word (and so counts its rows); pass 2 lists each
-  // word's rows at its offset and pools its vector from that list.
+  // Words go in blocks: each block embeds its words and lists their rows
+  // (one walk a word); once every count is known, the lists are copied out.
+  static constexpr int64_t kBlock = 256;
+
   void Embed(OpKernelContext* ctx, const Tensor& table) {
     const Tensor& words = ctx->input(0);
     ModelView model;
@@ -43,44 +47,55 @@ class LookupWithRowsCpuOp : public OpKernel {
 
     const auto flat_words = words.flat<::tensorflow::tstring>();
     const int64_t n = flat_words.size();
-    auto bytes = [&](int64_t i) {
-      return reinterpret_cast<const uint8_t*>(flat_words(i).data());
+    auto word = [&](int64_t i) {
+      const auto& w = flat_words(i);
+      return std::make_pair(reinterpret_cast<const uint8_t*>(w.data()),
+                            static_cast<uint64_t>(w.size()));
     };
-    const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
-    std::vector<WordRows> rows(n);
-    // Costs per word in cycles, as the lookup measures them (60 to classify).
-    ::tensorflow::Shard(workers.num_threads, workers.workers, n, 60,
-                        [&](int64_t begin, int64_t end) {
-                          for (int64_t i = begin; i < end; ++i) {
-                            rows[i] = ClassifyWord(model, bytes(i), flat_words(i).size());
-                          }
-                        });
-    std::vector<int64_t> offsets(n + 1, 0);
-    for (int64_t i = 0; i < n; ++i) offsets[i + 1] = offsets[i] + rows[i].num_rows;
-
-    Tensor *ids = nullptr, *weights = nullptr, *word = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, {offsets[n]}, &ids));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, {offsets[n]}, &weights));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(4, {offsets[n]}, &word));
-    int64_t* id_out = ids->flat<int64_t>().data();
-    float* weight_out = weights->flat<float>().data();
-    int64_t* word_out = word->flat<int64_t>().data();
-    int32_t* kind_out = kind->flat<int32_t>().data();
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    std::vector<std::vector<uint32_t>> block_rows(blocks);
+    std::vector<uint32_t> counts(n);
     const T* table_data = table.flat<T>().data();
     T* out = embeddings->flat<T>().data();
+    int32_t* kinds = kind->flat<int32_t>().data();
     const int32_t combiner = combiner_;
+    const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
+    // Cycles a word, as the lookup measures them: 60 to classify, plus the row.
     ::tensorflow::Shard(
-        workers.num_threads, workers.workers, n, 40 + dim / 4,
-        [&](int64_t begin, int64_t end) {
-          std::vector<float> acc(dim);
-          for (int64_t i = begin; i < end; ++i) {
-            const int64_t at = offsets[i];
-            kind_out[i] = rows[i].kind;
-            const float weight =
-                ListWordRows(model, bytes(i), flat_words(i).size(), rows[i], combiner, i,
-                             {id_out + at, weight_out + at, word_out + at});
-            PoolListedRows(table_data, dim, id_out + at, rows[i].num_rows, weight,
-                           acc.data(), out + i * dim);
+        workers.num_threads, workers.workers, blocks, kBlock * (60 + dim / 4),
+        [&](int64_t first, int64_t last) {
+          for (int64_t b = first; b < last; ++b) {
+            EmbedWordsListingRows(model, b * kBlock, std::min(n, (b + 1) * kBlock),
+                                  word, combiner, table_data, dim, out, kinds,
+                                  &block_rows[b], counts.data());
+          }
+        });
+
+    std::vector<int64_t> block_start(blocks + 1, 0);
+    for (int64_t b = 0; b < blocks; ++b) {
+      block_start[b + 1] = block_start[b] + static_cast<int64_t>(block_rows[b].size());
+    }
+    Tensor *ids = nullptr, *weights = nullptr, *row_word = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, {block_start[blocks]}, &ids));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, {block_start[blocks]}, &weights));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(4, {block_start[blocks]}, &row_word));
+    int64_t* id_out = ids->flat<int64_t>().data();
+    float* weight_out = weights->flat<float>().data();
+    int64_t* word_out = row_word->flat<int64_t>().data();
+    ::tensorflow::Shard(
+        workers.num_threads, workers.workers, blocks, kBlock * 8,
+        [&](int64_t first, int64_t last) {
+          for (int64_t b = first; b < last; ++b) {
+            int64_t r = block_start[b];
+            const uint32_t* listed = block_rows[b].data();
+            for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+              const float weight = CombinerWeight(combiner, counts[i]);
+              for (uint32_t k = 0; k < counts[i]; ++k, ++r) {
+                id_out[r] = *listed++;
+                weight_out[r] = weight;
+                word_out[r] = i;
+              }
+            }
           }
         });
   }

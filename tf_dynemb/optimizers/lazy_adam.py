@@ -3,8 +3,14 @@
 import keras
 import tensorflow as tf
 
-from tf_dynemb.optimizers.row_updates import RowUpdates, local_component
-from tf_dynemb.optimizers.row_updates import require_tensorflow_backend
+from tf_dynemb._loader import ops as native_ops
+from tf_dynemb.optimizers.row_updates import (
+    RowUpdates,
+    deduplicate,
+    local_component,
+    require_tensorflow_backend,
+    unique_rows,
+)
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -59,7 +65,7 @@ class LazyAdam(RowUpdates, keras.optimizers.Adam):
     def _update_dense(self, variable, gradient, learning_rate):
         keras.optimizers.Adam.update_step(self, gradient, variable, learning_rate)
 
-    def _update_rows(self, variable, rows, gradient, learning_rate):
+    def _update_rows(self, variable, gradient, learning_rate):
         dtype = variable.dtype
         lr = tf.cast(learning_rate, dtype)
         step = tf.cast(self.iterations + 1, dtype)
@@ -69,11 +75,23 @@ class LazyAdam(RowUpdates, keras.optimizers.Adam):
         index = self._get_variable_index(variable)
         m = local_component(self._momentums[index], variable)
         v = local_component(self._velocities[index], variable)
+        if not self.amsgrad and self._fuses(variable, m, v):
+            rows, positions = unique_rows(gradient)
+            native_ops.tf_dynemb_sparse_apply_lazy_adam(
+                var=variable.handle, m=m.handle, v=v.handle, rows=rows, positions=positions,
+                values=gradient.values, alpha=alpha,
+                one_minus_beta_1=tf.cast(1 - self.beta_1, dtype),
+                one_minus_beta_2=tf.cast(1 - self.beta_2, dtype),
+                epsilon=tf.cast(self.epsilon, dtype), learning_rate=lr,
+                weight_decay=tf.cast(self._weight_decay_of(variable), dtype))
+            return
 
+        gradient = deduplicate(gradient)
+        rows, values = gradient.indices, gradient.values
         m_rows = m.sparse_read(rows)
-        m_rows = m_rows + (gradient - m_rows) * tf.cast(1 - self.beta_1, dtype)
+        m_rows = m_rows + (values - m_rows) * tf.cast(1 - self.beta_1, dtype)
         v_rows = v.sparse_read(rows)
-        v_rows = v_rows + (tf.square(gradient) - v_rows) * tf.cast(1 - self.beta_2, dtype)
+        v_rows = v_rows + (tf.square(values) - v_rows) * tf.cast(1 - self.beta_2, dtype)
         m.scatter_update(tf.IndexedSlices(m_rows, rows))
         v.scatter_update(tf.IndexedSlices(v_rows, rows))
         if self.amsgrad:

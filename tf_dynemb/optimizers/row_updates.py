@@ -4,13 +4,15 @@ Keras 3 optimizers turn a `tf.IndexedSlices` gradient into a dense `[V, D]`
 tensor (Adam's `gradient - m`, weight decay over the whole variable, global
 norm clipping's `g * scale`), so their step costs O(V). `RowUpdates` keeps a
 sparse gradient sparse from clipping to the update: repeated indices are
-summed, and only the rows it names are read (gather) and written (scatter),
-in the variable and in its slots. Dense gradients take the subclass's dense
-rule.
+summed, and only the rows it names are read and written, in the variable
+and in its slots. For float32 resource variables one fused kernel
+(`TfDynembSparseApply*`) does that in place; otherwise gathers and scatters
+do. Dense gradients take the subclass's dense rule.
 """
 
 import keras
 import tensorflow as tf
+from tensorflow.python.ops import resource_variable_ops
 
 
 def require_tensorflow_backend(name):
@@ -20,6 +22,11 @@ def require_tensorflow_backend(name):
             f"backend. Received: backend={keras.config.backend()!r}; set "
             "KERAS_BACKEND=tensorflow."
         )
+
+
+def unique_rows(gradient):
+    """(rows, positions): gradient row i belongs to rows[positions[i]]."""
+    return tf.unique(gradient.indices, out_idx=tf.int32)
 
 
 def deduplicate(gradient):
@@ -58,16 +65,29 @@ class RowUpdates:
     """Mixin for a `keras.optimizers.Optimizer` (TensorFlow backend) whose
     subclass implements `_update_rows` and `_update_dense`.
 
-    `update_step` gives `_update_rows(variable, rows, gradient_rows,
-    learning_rate)` a plain `tf.Variable` (the local copy under a strategy),
-    unique row indices and their summed gradient rows. The update of a table
-    is thus a function of the rows it touches; a table split into shards can
-    be updated shard by shard with the shard's own slots.
+    `update_step` gives `_update_rows(variable, gradient, learning_rate)` a
+    plain `tf.Variable` (the local copy under a strategy) and a
+    `tf.IndexedSlices` gradient in its dtype, int64 indices, possibly
+    repeated. The update of a table is thus a function of the rows it
+    touches; a table split into shards can be updated shard by shard with the
+    shard's own slots.
 
     Weight decay is decoupled, as in Keras (`w -= w * weight_decay * lr`),
     and applied in the update step: to the whole variable for a dense
     gradient, to the touched rows only for a sparse one.
     """
+
+    # Tests turn this off on an instance to check the gather/scatter path.
+    _fused_kernels = True
+
+    def _fuses(self, *variables):
+        """Whether the fused kernel can update these variables in place."""
+        return self._fused_kernels and all(
+            isinstance(v, resource_variable_ops.BaseResourceVariable) and v.dtype == tf.float32
+            for v in variables)
+
+    def _weight_decay_of(self, variable):
+        return self.weight_decay if self._decays(variable) else 0.0
 
     def _apply_weight_decay(self, variables):
         # Applied in update_step instead, where the rows are known.
@@ -85,9 +105,9 @@ class RowUpdates:
         if isinstance(variable, keras.Variable):
             variable = variable.value
         if isinstance(gradient, tf.IndexedSlices):
-            gradient = deduplicate(gradient)
-            values = tf.cast(gradient.values, variable.dtype)
-            self._update_rows(variable, gradient.indices, values, learning_rate)
+            gradient = tf.IndexedSlices(tf.cast(gradient.values, variable.dtype),
+                                        tf.cast(gradient.indices, tf.int64), gradient.dense_shape)
+            self._update_rows(variable, gradient, learning_rate)
             return
         if self._decays(variable):
             variable.assign(self._decayed(variable, variable, learning_rate))

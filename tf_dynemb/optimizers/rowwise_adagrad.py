@@ -3,8 +3,14 @@
 import keras
 import tensorflow as tf
 
-from tf_dynemb.optimizers.row_updates import RowUpdates, local_component
-from tf_dynemb.optimizers.row_updates import require_tensorflow_backend
+from tf_dynemb._loader import ops as native_ops
+from tf_dynemb.optimizers.row_updates import (
+    RowUpdates,
+    deduplicate,
+    local_component,
+    require_tensorflow_backend,
+    unique_rows,
+)
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -94,13 +100,24 @@ class RowwiseAdagrad(RowUpdates, keras.optimizers.Optimizer):
                                       gradient.shape.rank)
         variable.assign_sub(gradient * multiplier)
 
-    def _update_rows(self, variable, rows, gradient, learning_rate):
+    def _update_rows(self, variable, gradient, learning_rate):
+        dtype = variable.dtype
         acc = local_component(self._accumulators[self._get_variable_index(variable)], variable)
-        acc_rows = acc.sparse_read(rows) + _row_mean_square(gradient)
+        if self._fuses(variable, acc):
+            rows, positions = unique_rows(gradient)
+            native_ops.tf_dynemb_sparse_apply_rowwise_adagrad(
+                var=variable.handle, accumulator=acc.handle, rows=rows, positions=positions,
+                values=gradient.values, learning_rate=tf.cast(learning_rate, dtype),
+                epsilon=tf.cast(self.epsilon, dtype),
+                weight_decay=tf.cast(self._weight_decay_of(variable), dtype))
+            return
+
+        gradient = deduplicate(gradient)
+        rows, values = gradient.indices, gradient.values
+        acc_rows = acc.sparse_read(rows) + _row_mean_square(values)
         acc.scatter_update(tf.IndexedSlices(acc_rows, rows))
-        multiplier = self._multiplier(acc_rows, learning_rate, variable.dtype,
-                                      gradient.shape.rank)
-        self._write_rows(variable, rows, gradient * multiplier, learning_rate)
+        multiplier = self._multiplier(acc_rows, learning_rate, dtype, values.shape.rank)
+        self._write_rows(variable, rows, values * multiplier, learning_rate)
 
     def get_config(self):
         config = super().get_config()

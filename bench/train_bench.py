@@ -13,7 +13,6 @@
 Usage: python bench/train_bench.py [--output=build/train_bench.md]
 """
 
-import collections
 import gc
 import json
 import os
@@ -31,7 +30,7 @@ from absl import app, flags  # noqa: E402
 from tensorflow.python.ops import resource_variable_ops  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wordpiece_corpus import bert_size_pieces  # noqa: E402
+from wordpiece_corpus import corpus_vocabularies  # noqa: E402
 
 import tf_dynemb  # noqa: E402
 from tf_dynemb import sample_text  # noqa: E402
@@ -50,7 +49,8 @@ flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved;
 flags.DEFINE_list("rows", ["10000", "100000", "1000000", "4000000"], "Table sizes V swept.")
 flags.DEFINE_integer("ids_per_step", 4096, "Ids a step in the sweep.")
 flags.DEFINE_float("seconds", 1.0, "Minimum time a sweep round measures.")
-flags.DEFINE_string("pieces_cache", "build/bench_wordpiece_30522.txt", "Learned pieces.")
+flags.DEFINE_integer("num_pieces", 30522, "WordPiece pieces learned (BERT's count).")
+flags.DEFINE_string("cache_dir", "build", "Where the learned vocabularies are kept.")
 flags.DEFINE_string("output", None, "Write the markdown report here.")
 flags.DEFINE_integer("sweep_rows", 0, "Internal: run the sweep for this V, print JSON.")
 
@@ -71,16 +71,17 @@ class ResegmentingEmbedding(DynamicEmbedding):
         variable = tf_dynemb.ops.resource_variable(self.embeddings)
         resource_variable_ops.variable_accessed(variable)
         out = _ops.tf_dynemb_resource_lookup(words=inputs, table=variable.handle,
-                                             model=self._model, dtype=variable.dtype,
+                                             model=self._vocabulary_model, dtype=variable.dtype,
                                              combiner=self.combiner)[0]
         return tf.cast(out, self.compute_dtype)
 
 
 def vocabularies():
-    modules = sample_text._MODULES  # noqa: SLF001 - the corpus' own module list
-    train = sample_text.words(sample_text.docstrings(modules[::2]))
-    words = [w for w, _ in collections.Counter(train).most_common(FLAGS.num_words)]
-    return words, bert_size_pieces(FLAGS.pieces_cache), sample_text.words()
+    """Vocabularies learned from the installed packages' text (see
+    wordpiece_corpus.py); the words trained on are the standard library's
+    docstrings, in order."""
+    words, pieces = corpus_vocabularies(FLAGS.cache_dir, FLAGS.num_words, FLAGS.num_pieces)
+    return words, pieces, sample_text.words()
 
 
 def classifier(embed, num_classes=10):
@@ -137,7 +138,7 @@ def fit_section(words, pieces, text_words):
     layer = next(l for l in models["DynamicEmbedding + LazyAdam"].layers
                  if isinstance(l, DynamicEmbedding))
     _, kinds = tf_dynemb.lookup(tf.constant(text_words[:100000]), layer.embeddings,
-                                layer._model, return_kind=True)  # noqa: SLF001
+                                layer._vocabulary_model, return_kind=True)  # noqa: SLF001
     share = {k: float(np.mean(kinds.numpy() == v)) for k, v in
              (("WORD", tf_dynemb.WORD), ("PIECES", tf_dynemb.PIECES),
               ("BUCKET", tf_dynemb.BUCKET))}

@@ -1,4 +1,5 @@
-"""A BERT-size WordPiece vocabulary learned offline, for the benchmarks.
+"""A whole-word and a BERT-size WordPiece vocabulary learned offline, for the
+benchmarks.
 
 No BERT `vocab.txt` ships with the installed packages and nothing may be
 downloaded, so one is learned from the largest English text at hand: every
@@ -73,14 +74,25 @@ def learn_pieces(counts, size):
     return pieces[:size]
 
 
-def bert_size_pieces(cache_path, size=30522):
-    """About `size` WordPiece pieces (BERT's own count by default), learned
-    once and cached at `cache_path` (one piece a line)."""
-    if os.path.exists(cache_path):
-        with open(cache_path, encoding="utf-8") as f:
-            return [line.rstrip("\n") for line in f]
-    pieces = learn_pieces(token_counts(), size)
-    os.makedirs(os.path.dirname(cache_path) or ".", exist_ok=True)
-    with open(cache_path, "w", encoding="utf-8") as f:
-        f.write("".join(p + "\n" for p in pieces))
-    return pieces
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def _write(path, tokens):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(t + "\n" for t in tokens))
+
+
+def corpus_vocabularies(cache_dir, num_words=5000, num_pieces=30522):
+    """(words, pieces): the `num_words` most frequent alphabetic tokens and
+    about `num_pieces` WordPiece pieces (BERT's count by default), learned
+    once from the corpus and cached in `cache_dir`."""
+    words_path = os.path.join(cache_dir, f"bench_words_{num_words}.txt")
+    pieces_path = os.path.join(cache_dir, f"bench_wordpiece_{num_pieces}.txt")
+    if not (os.path.exists(words_path) and os.path.exists(pieces_path)):
+        counts = token_counts()
+        _write(words_path, [t for t, _ in counts.most_common() if t.isalpha()][:num_words])
+        _write(pieces_path, learn_pieces(counts, num_pieces))
+    return _read(words_path), _read(pieces_path)

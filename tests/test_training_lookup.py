@@ -128,4 +128,4 @@ def test_keras_train_step_segments_once():
     model.fit(x, y, verbose=0)
     step = tf.function(lambda x, y: model.train_step((x, y)))
     assert dynemb_ops(step.get_concrete_function(x, y).graph) == [
-        "TfDynembResourceLookupWithRows"]
+        "TfDynembResourceLookupWithRows", "TfDynembSparseApplyLazyAdam"]

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "ops/core/portable.h"
 
@@ -68,15 +69,54 @@ TFDYNEMB_HD TFDYNEMB_INLINE void RowwiseAdagradElement(
   *w = Decayed(*w, s.weight_decay, s.learning_rate) - g * multiplier;
 }
 
-// Sums gradient rows by destination on the host: grads[positions[i]] +=
-// values[i], each row `width` floats; grads starts zeroed.
-inline void SumRowsByPosition(const int32_t* positions, int64_t n,
-                              const float* values, int64_t width, float* grads) {
-  for (int64_t i = 0; i < n; ++i) {
-    float* dst = grads + static_cast<int64_t>(positions[i]) * width;
-    const float* src = values + i * width;
-    for (int64_t d = 0; d < width; ++d) dst[d] += src[d];
+// Groups gradient rows by destination on the host (a counting sort):
+// gradient rows order[starts[u] .. starts[u + 1]) belong to touched row u.
+inline void GroupByRow(const int32_t* positions, int64_t n, int64_t num_rows,
+                       std::vector<int64_t>* starts, std::vector<int32_t>* order) {
+  starts->assign(num_rows + 1, 0);
+  for (int64_t i = 0; i < n; ++i) ++(*starts)[positions[i] + 1];
+  for (int64_t u = 0; u < num_rows; ++u) (*starts)[u + 1] += (*starts)[u];
+  std::vector<int64_t> next(starts->begin(), starts->end() - 1);
+  order->resize(n);
+  for (int64_t i = 0; i < n; ++i) (*order)[next[positions[i]]++] = static_cast<int32_t>(i);
+}
+
+// sum[0, width) = the sum of gradient rows order[begin, end) of `values`.
+inline void SumGroup(const float* values, int64_t width, const int32_t* order,
+                     int64_t begin, int64_t end, float* __restrict sum) {
+  for (int64_t d = 0; d < width; ++d) sum[d] = 0.0f;
+  for (int64_t k = begin; k < end; ++k) {
+    const float* __restrict src = values + static_cast<int64_t>(order[k]) * width;
+    for (int64_t d = 0; d < width; ++d) sum[d] += src[d];
   }
+}
+
+// The sum of g[0, width)^2 (host), in 8 interleaved partial sums: a single
+// running sum is one long chain of dependent adds and does not vectorize.
+inline float SumOfSquares(const float* __restrict g, int64_t width) {
+  float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t d = 0;
+  for (; d + 8 <= width; d += 8) {
+    for (int k = 0; k < 8; ++k) partial[k] += g[d + k] * g[d + k];
+  }
+  for (; d < width; ++d) partial[0] += g[d] * g[d];
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
+// Row-wise Adagrad on one touched row (host); returns the new accumulator.
+inline float RowwiseAdagradRow(const RowwiseAdagradStep& s, const float* __restrict g,
+                               int64_t width, float acc, float* __restrict w) {
+  const float new_acc = RowwiseAdagradAccumulator(acc, SumOfSquares(g, width), width);
+  const float multiplier = RowwiseAdagradMultiplier(s, new_acc);
+  for (int64_t d = 0; d < width; ++d) RowwiseAdagradElement(s, multiplier, g[d], w + d);
+  return new_acc;
+}
+
+// LazyAdam on one row of `width` elements (host).
+inline void LazyAdamRow(const LazyAdamStep& s, const float* __restrict g, int64_t width,
+                        float* __restrict w, float* __restrict m, float* __restrict v) {
+  for (int64_t d = 0; d < width; ++d) LazyAdamElement(s, g[d], w + d, m + d, v + d);
 }
 
 }  // namespace tf_dynemb

@@ -2,6 +2,8 @@
 // CPU: one step of tf_dynemb's sparse optimizers on the rows a gradient
 // touches, in place. Gradient rows are summed per row first; then the rows,
 // spread over threads, follow the rules of ops/core/row_update_rules.h.
+// Built with -fno-math-errno (see ops/BUILD) so that sqrtf vectorizes.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -25,20 +27,36 @@ absl::Status CopyOnHost(const Tensor& from, Tensor* to) {
   return absl::OkStatus();
 }
 
-// The summed gradient of each touched row: [U, width] floats.
-std::vector<float> SummedRows(const RowGradients& g) {
-  std::vector<float> summed(g.num_rows * g.width, 0.0f);
-  SumRowsByPosition(g.positions, g.num_values, g.values, g.width, summed.data());
-  return summed;
+// Rows a thread prefetches ahead: touched rows are scattered over the table,
+// so each update waits on memory unless its rows were asked for earlier.
+constexpr int64_t kPrefetchAhead = 4;
+
+inline void PrefetchRow(const float* row, int64_t width) {
+  for (int64_t d = 0; d < width; d += 16) __builtin_prefetch(row + d, 1);
 }
 
-// Runs update(u) for every touched row u, on the CPU worker threads.
-template <typename Update>
-void ForEachTouchedRow(OpKernelContext* ctx, const RowGradients& g, Update&& update) {
+// Runs update(u, g) for every touched row u with g its summed gradient
+// (width floats), rows spread over the CPU worker threads; prefetch(u) is
+// called a few rows ahead of update(u, ...).
+template <typename Prefetch, typename Update>
+void ForEachTouchedRow(OpKernelContext* ctx, const RowGradients& g, Prefetch&& prefetch,
+                       Update&& update) {
+  std::vector<int64_t> starts;
+  std::vector<int32_t> order;
+  GroupByRow(g.positions, g.num_values, g.num_rows, &starts, &order);
   const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
   ::tensorflow::Shard(workers.num_threads, workers.workers, g.num_rows, 20 * g.width,
                       [&](int64_t begin, int64_t end) {
-                        for (int64_t u = begin; u < end; ++u) update(u);
+                        std::vector<float> sum(g.width);
+                        for (int64_t u = begin; u < std::min(end, begin + kPrefetchAhead); ++u) {
+                          prefetch(u);
+                        }
+                        for (int64_t u = begin; u < end; ++u) {
+                          if (u + kPrefetchAhead < end) prefetch(u + kPrefetchAhead);
+                          SumGroup(g.values, g.width, order.data(), starts[u], starts[u + 1],
+                                   sum.data());
+                          update(u, sum.data());
+                        }
                       });
 }
 
@@ -66,16 +84,18 @@ class SparseApplyLazyAdamCpuOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ScalarInput(ctx, 10, &step.learning_rate));
     OP_REQUIRES_OK(ctx, ScalarInput(ctx, 11, &step.weight_decay));
 
-    const std::vector<float> summed = SummedRows(g);
     float* w = var->flat<float>().data();
     float* m = vars.tensor(1)->flat<float>().data();
     float* v = vars.tensor(2)->flat<float>().data();
-    ForEachTouchedRow(ctx, g, [&](int64_t u) {
+    auto prefetch = [&](int64_t u) {
       const int64_t at = g.rows[u] * g.width;
-      const float* grad = summed.data() + u * g.width;
-      for (int64_t d = 0; d < g.width; ++d) {
-        LazyAdamElement(step, grad[d], w + at + d, m + at + d, v + at + d);
-      }
+      PrefetchRow(w + at, g.width);
+      PrefetchRow(m + at, g.width);
+      PrefetchRow(v + at, g.width);
+    };
+    ForEachTouchedRow(ctx, g, prefetch, [&](int64_t u, const float* grad) {
+      const int64_t at = g.rows[u] * g.width;
+      LazyAdamRow(step, grad, g.width, w + at, m + at, v + at);
     });
   }
 };
@@ -99,20 +119,12 @@ class SparseApplyRowwiseAdagradCpuOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ScalarInput(ctx, 6, &step.epsilon));
     OP_REQUIRES_OK(ctx, ScalarInput(ctx, 7, &step.weight_decay));
 
-    const std::vector<float> summed = SummedRows(g);
     float* w = var->flat<float>().data();
     float* acc = vars.tensor(1)->flat<float>().data();
-    ForEachTouchedRow(ctx, g, [&](int64_t u) {
+    auto prefetch = [&](int64_t u) { PrefetchRow(w + g.rows[u] * g.width, g.width); };
+    ForEachTouchedRow(ctx, g, prefetch, [&](int64_t u, const float* grad) {
       const int64_t row = g.rows[u];
-      const float* grad = summed.data() + u * g.width;
-      float sum_of_squares = 0.0f;
-      for (int64_t d = 0; d < g.width; ++d) sum_of_squares += grad[d] * grad[d];
-      acc[row] = RowwiseAdagradAccumulator(acc[row], sum_of_squares, g.width);
-      const float multiplier = RowwiseAdagradMultiplier(step, acc[row]);
-      float* dst = w + row * g.width;
-      for (int64_t d = 0; d < g.width; ++d) {
-        RowwiseAdagradElement(step, multiplier, grad[d], dst + d);
-      }
+      acc[row] = RowwiseAdagradRow(step, grad, g.width, acc[row], w + row * g.width);
     });
   }
 };

@@ -105,6 +105,22 @@ def fit_data(text_words):
     return data.batch(FLAGS.batch, drop_remainder=True).cache().repeat()
 
 
+class StepClock(keras.callbacks.Callback):
+    """Words/s between the end of a fit's first step and the end of its last:
+    the steps themselves, without fit's start-up."""
+
+    def on_train_begin(self, logs=None):
+        self.ends = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+    def words_per_second(self):
+        steps = len(self.ends) - 1
+        words = steps * FLAGS.batch * FLAGS.words_per_sentence
+        return words / (self.ends[-1] - self.ends[0])
+
+
 def fit_section(words, pieces, text_words):
     data = fit_data(text_words)
     dynamic = dict(vocabulary=words, wordpiece_vocabulary=pieces,
@@ -129,12 +145,12 @@ def fit_section(words, pieces, text_words):
         models[name].compile(optimizer(), keras.losses.SparseCategoricalCrossentropy(True))
         models[name].fit(data, epochs=1, steps_per_epoch=3, verbose=0)  # trace, warm up
     best = {name: 0.0 for name in cells}
-    words_per_round = FLAGS.fit_steps * FLAGS.batch * FLAGS.words_per_sentence
+    clock = StepClock()
     for _ in range(FLAGS.rounds):
         for name, model in models.items():
-            start = time.perf_counter()
-            model.fit(data, epochs=1, steps_per_epoch=FLAGS.fit_steps, verbose=0)
-            best[name] = max(best[name], words_per_round / (time.perf_counter() - start))
+            model.fit(data, epochs=1, steps_per_epoch=FLAGS.fit_steps, verbose=0,
+                      callbacks=[clock])
+            best[name] = max(best[name], clock.words_per_second())
     layer = next(l for l in models["DynamicEmbedding + LazyAdam"].layers
                  if isinstance(l, DynamicEmbedding))
     _, kinds = tf_dynemb.lookup(tf.constant(text_words[:100000]), layer.embeddings,
@@ -143,6 +159,48 @@ def fit_section(words, pieces, text_words):
              (("WORD", tf_dynemb.WORD), ("PIECES", tf_dynemb.PIECES),
               ("BUCKET", tf_dynemb.BUCKET))}
     return best, layer.input_dim, share
+
+
+def gradient_section(words, pieces, text_words):
+    """Microseconds a step of lookup + table gradient (4,096 words, one graph
+    loop): the training lookup against the inference lookup whose gradient
+    segments the words again."""
+    model = tf_dynemb.build_model(words, pieces, FLAGS.num_buckets)
+    rows = len(words) + len(pieces) + FLAGS.num_buckets
+    table = tf.Variable(tf.random.normal([rows, FLAGS.dim]))
+    windows = len(text_words) // FLAGS.ids_per_step
+    pool = tf.constant(text_words[: windows * FLAGS.ids_per_step])
+    upstream = tf.random.normal([FLAGS.ids_per_step, FLAGS.dim])
+
+    def resegmenting(words_):
+        resource_variable_ops.variable_accessed(table)
+        return _ops.tf_dynemb_resource_lookup(words=words_, table=table.handle, model=model,
+                                              dtype=tf.float32)[0]
+
+    def timed(lookup, steps=100):
+        @tf.function
+        def run():
+            def body(i, acc):
+                start = (i % windows) * FLAGS.ids_per_step
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_sum(lookup(pool[start:start + FLAGS.ids_per_step]) * upstream)
+                return i + 1, acc + tf.reduce_sum(tape.gradient(loss, table).values[:1])
+            return tf.while_loop(lambda i, _: i < steps, body, (0, 0.0))[1]
+
+        run()
+        best = float("inf")
+        for _ in range(FLAGS.rounds):
+            start = time.perf_counter()
+            run().numpy()
+            best = min(best, (time.perf_counter() - start) / steps)
+        return best * 1e6
+
+    both = {}
+    for _ in range(FLAGS.rounds):  # interleaved
+        for name, fn in (("one segmentation", lambda w: tf_dynemb.lookup(w, table, model)),
+                         ("segments again", resegmenting)):
+            both[name] = min(both.get(name, float("inf")), timed(fn))
+    return both
 
 
 def available_bytes():
@@ -207,7 +265,7 @@ def sweep_section():
     return results
 
 
-def report(fit, sweep):
+def report(fit, gradient, sweep):
     best, rows, share = fit
     base = best["StringLookup + Embedding + keras Adam"]
     lines = [
@@ -219,6 +277,10 @@ def report(fit, sweep):
         "", "| pipeline + optimizer | fit (k words/s) | vs StringLookup + Adam |", "|---|---|---|"]
     for name, value in best.items():
         lines.append(f"| {name} | {value / 1e3:.0f} | {value / base:.2f}x |")
+    lines += ["", f"Lookup + table gradient, {FLAGS.ids_per_step:,} words a step, one graph loop "
+              f"(us): one segmentation {gradient['one segmentation']:.0f}, the gradient "
+              f"segmenting again {gradient['segments again']:.0f} "
+              f"({gradient['segments again'] / gradient['one segmentation']:.2f}x)."]
     names = list(SWEPT)
     lines += ["", f"Optimizer step, D = {FLAGS.dim}, {FLAGS.ids_per_step:,} ids a step (ms):", "",
               "| V | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
@@ -245,8 +307,9 @@ def main(argv):
         return
     words, pieces, text_words = vocabularies()
     fit = fit_section(words, pieces, text_words)
+    gradient = gradient_section(words, pieces, text_words)
     gc.collect()
-    text = report(fit, sweep_section())
+    text = report(fit, gradient, sweep_section())
     print(text)
     if FLAGS.output:
         os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)

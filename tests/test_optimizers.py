@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import keras
 from tf_dynemb._loader import ops as native_ops
-from tf_dynemb.optimizers import LazyAdam, RowwiseAdagrad
+from tf_dynemb.optimizers import LazyAdam, RowwiseAdagrad, SparseLossScaleOptimizer
 
 V, D = 7, 3
 
@@ -337,13 +337,15 @@ def test_checkpoint_restores_slots(make, tmp_path):
     np.testing.assert_array_equal(table2.numpy(), want)
 
 
+@pytest.mark.parametrize("wrapper", [keras.optimizers.LossScaleOptimizer,
+                                     SparseLossScaleOptimizer])
 @pytest.mark.parametrize("make", [LazyAdam, RowwiseAdagrad])
-def test_loss_scale_optimizer(make):
+def test_loss_scale_optimizer(make, wrapper):
     """Scaled gradients, unscaled by the wrapper: the inner optimizer's step."""
     values, indices = random_steps(9, steps=1)[0]
     plain_table, scaled_table = keras.Variable(start_table()), keras.Variable(start_table())
     make(0.1).apply_gradients([(sparse(values, indices), plain_table)])
-    scaled = keras.optimizers.LossScaleOptimizer(make(0.1), initial_scale=1024.0)
+    scaled = wrapper(make(0.1), initial_scale=1024.0)
     scaled.apply_gradients([(sparse(values * 1024.0, indices), scaled_table)])
     np.testing.assert_allclose(scaled_table.numpy(), plain_table.numpy(), rtol=1e-6)
     # A non-finite gradient skips the step and halves the scale.
@@ -352,12 +354,55 @@ def test_loss_scale_optimizer(make):
     assert float(scaled.dynamic_scale.numpy()) == 512.0
 
 
+def step_graph(optimizer, table):
+    """The graph of a training step whose gradient gathers rows `ids`."""
+    def step(ids):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(table.value.sparse_read(ids))
+        optimizer.apply_gradients([(tape.gradient(loss, table.value), table)])
+
+    return tf.function(step).get_concrete_function(tf.TensorSpec([None], tf.int64)).graph
+
+
+def all_operations(graph):
+    """The operations of `graph` and of the branches of its conds."""
+    ops = list(graph.get_operations())
+    for function in graph._functions.values():  # cond branches, loop bodies
+        ops += all_operations(function.graph)
+    return ops
+
+
+def test_no_tensor_of_the_tables_shape_in_a_step():
+    """Nothing in a sparse step is as large as the table: Keras's own loss
+    scaling densifies the gradient to check it, the sparse one does not."""
+    def largest(optimizer):
+        table = keras.Variable(start_table(rows=1000))
+        optimizer.build([table])
+        graph = step_graph(optimizer, table)
+        return max((t.shape.num_elements() or 0) for op in all_operations(graph)
+                   for t in op.outputs)
+
+    for optimizer in (LazyAdam(weight_decay=0.1, clipnorm=1.0), RowwiseAdagrad(),
+                      fused(LazyAdam(amsgrad=True, global_clipnorm=1.0), False),
+                      SparseLossScaleOptimizer(LazyAdam())):
+        assert largest(optimizer) < 1000 * D, optimizer
+    assert largest(keras.optimizers.LossScaleOptimizer(LazyAdam())) == 1000 * D
+
+
+def test_sparse_loss_scale_optimizer_config():
+    opt = SparseLossScaleOptimizer(RowwiseAdagrad(0.2), initial_scale=64.0)
+    restored = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
+    assert type(restored) is SparseLossScaleOptimizer
+    assert type(restored.inner_optimizer) is RowwiseAdagrad
+    assert restored.get_config() == opt.get_config()
+
+
 def test_mixed_precision_fit():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         model = embedding_model()
-        model.compile(LazyAdam(0.01), "mse")
-        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        model.compile(SparseLossScaleOptimizer(LazyAdam(0.01)), "mse")
+        assert type(model.optimizer) is SparseLossScaleOptimizer
         x, y = embedding_data()
         start = model.layers[1].embeddings.numpy()
         history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)

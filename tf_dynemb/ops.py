@@ -153,7 +153,9 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
 
     Returns:
         Embeddings `[..., D]` (ragged in, ragged out), or `(embeddings, kind)`.
-        The gradient with respect to `table` is a `tf.IndexedSlices`.
+        The gradient with respect to `table` is a `tf.IndexedSlices`. Under a
+        gradient tape the training op runs, which also lists the rows it
+        pooled, so the gradient does not segment the words again.
     """
     words, table, model = check_lookup_args(words, table, model, combiner)
     flat = words.flat_values if isinstance(words, tf.RaggedTensor) else words

@@ -6,9 +6,12 @@
    was before one segmentation per word (its gradient split the words again);
    against StringLookup + Embedding (the same 5,000 words, 1,000 OOV
    buckets, no subwords) with Keras Adam and Adagrad.
-2. One optimizer step against the table's rows V (D = 128, 4,096 uniformly
-   drawn ids a step), for each optimizer; each V runs in a fresh process.
-3. Optimizer memory per row, from the slot variables each optimizer makes.
+2. Lookup + table gradient, 4,096 words a step in one graph loop: the
+   training lookup against the inference lookup whose gradient segments the
+   words again.
+3. One optimizer step against the table's rows V (D = 128, 4,096 uniformly
+   drawn ids a step), for each optimizer; each cell runs in a fresh process.
+4. Optimizer memory per row, from the slot variables each optimizer makes.
 
 Usage: python bench/train_bench.py [--output=build/train_bench.md]
 """
@@ -45,14 +48,16 @@ flags.DEFINE_integer("dim", 128, "Embedding width D.")
 flags.DEFINE_integer("num_words", 5000, "Whole words in the vocabularies.")
 flags.DEFINE_integer("num_buckets", 1000, "OOV buckets of both pipelines.")
 flags.DEFINE_integer("fit_steps", 40, "Steps a timed fit round.")
-flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved; the best counts.")
+flags.DEFINE_integer("rounds", 5, "Rounds of fit cells, implementations interleaved; the best counts.")
 flags.DEFINE_list("rows", ["10000", "100000", "1000000", "4000000"], "Table sizes V swept.")
 flags.DEFINE_integer("ids_per_step", 4096, "Ids a step in the sweep.")
 flags.DEFINE_float("seconds", 1.0, "Minimum time a sweep round measures.")
 flags.DEFINE_integer("num_pieces", 30522, "WordPiece pieces learned (BERT's count).")
 flags.DEFINE_string("cache_dir", "build", "Where the learned vocabularies are kept.")
 flags.DEFINE_string("output", None, "Write the markdown report here.")
-flags.DEFINE_integer("sweep_rows", 0, "Internal: run the sweep for this V, print JSON.")
+flags.DEFINE_integer("sweep_rounds", 7, "Rounds of a sweep cell; the best counts.")
+flags.DEFINE_integer("sweep_rows", 0, "Internal: run one sweep cell for this V, print JSON.")
+flags.DEFINE_string("sweep_optimizer", None, "Internal: the optimizer of that cell.")
 
 SWEPT = {  # name -> (factory, [V, D] buffers a step may hold: table, slots, dense temporaries)
     "LazyAdam": (lambda: LazyAdam(1e-3), 3),
@@ -222,7 +227,7 @@ def step_ms(optimizer, table, rows, upstream):
 
     step(), step()
     best = float("inf")
-    for _ in range(FLAGS.rounds):
+    for _ in range(FLAGS.sweep_rounds):
         steps, start = 0, time.perf_counter()
         while steps < 3 or time.perf_counter() - start < FLAGS.seconds:
             step()
@@ -231,37 +236,36 @@ def step_ms(optimizer, table, rows, upstream):
     return best * 1e3
 
 
-def sweep_one(rows):
-    """{optimizer: {ms, slot_bytes_per_row} or {skipped}} for a V-row table."""
-    dim, out = FLAGS.dim, {}
+def sweep_one(rows, name):
+    """{ms, slot_bytes_per_row} or {skipped} for one optimizer on a V-row table."""
+    make, buffers = SWEPT[name]
+    need = rows * FLAGS.dim * 4 * buffers
+    if need > 0.8 * available_bytes():
+        return {"skipped": f"needs ~{need / 2**30:.1f} GiB, "
+                           f"{available_bytes() / 2**30:.1f} GiB were available"}
     upstream = tf.constant(np.random.default_rng(1).normal(
-        size=(FLAGS.ids_per_step, dim)).astype(np.float32))
-    for name, (make, buffers) in SWEPT.items():
-        need = rows * dim * 4 * buffers
-        if need > 0.8 * available_bytes():
-            out[name] = {"skipped": f"needs ~{need / 2**30:.1f} GiB, "
-                                    f"{available_bytes() / 2**30:.1f} GiB were available"}
-            continue
-        optimizer = make()
-        table = keras.Variable(keras.initializers.Constant(0.01), shape=(rows, dim), name="t")
-        optimizer.build([table])
-        slots = sum(int(np.prod(v.shape[1:])) * np.dtype(v.dtype).itemsize
-                    for v in optimizer.variables if len(v.shape) and v.shape[0] == rows)
-        out[name] = {"ms": step_ms(optimizer, table, rows, upstream),
-                     "slot_bytes_per_row": slots}
-        del optimizer, table
-        gc.collect()
-    return out
+        size=(FLAGS.ids_per_step, FLAGS.dim)).astype(np.float32))
+    optimizer = make()
+    table = keras.Variable(keras.initializers.Constant(0.01), shape=(rows, FLAGS.dim), name="t")
+    optimizer.build([table])
+    slots = sum(int(np.prod(v.shape[1:])) * np.dtype(v.dtype).itemsize
+                for v in optimizer.variables if len(v.shape) and v.shape[0] == rows)
+    return {"ms": step_ms(optimizer, table, rows, upstream), "slot_bytes_per_row": slots}
 
 
 def sweep_section():
+    """Each (V, optimizer) cell in a fresh process, so no cell inherits
+    another's memory."""
     results = {}
     for rows in map(int, FLAGS.rows):
-        argv = [sys.executable, os.path.abspath(__file__), f"--sweep_rows={rows}",
-                f"--dim={FLAGS.dim}", f"--ids_per_step={FLAGS.ids_per_step}",
-                f"--rounds={FLAGS.rounds}", f"--seconds={FLAGS.seconds}"]
-        done = subprocess.run(argv, capture_output=True, text=True, check=True)
-        results[rows] = json.loads(done.stdout.strip().splitlines()[-1])
+        results[rows] = {}
+        for name in SWEPT:
+            argv = [sys.executable, os.path.abspath(__file__), f"--sweep_rows={rows}",
+                    f"--sweep_optimizer={name}", f"--dim={FLAGS.dim}",
+                    f"--ids_per_step={FLAGS.ids_per_step}",
+                    f"--sweep_rounds={FLAGS.sweep_rounds}", f"--seconds={FLAGS.seconds}"]
+            done = subprocess.run(argv, capture_output=True, text=True, check=True)
+            results[rows][name] = json.loads(done.stdout.strip().splitlines()[-1])
     return results
 
 
@@ -303,7 +307,7 @@ def report(fit, gradient, sweep):
 def main(argv):
     del argv
     if FLAGS.sweep_rows:
-        print(json.dumps(sweep_one(FLAGS.sweep_rows)))
+        print(json.dumps(sweep_one(FLAGS.sweep_rows, FLAGS.sweep_optimizer)))
         return
     words, pieces, text_words = vocabularies()
     fit = fit_section(words, pieces, text_words)

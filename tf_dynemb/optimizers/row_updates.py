@@ -69,8 +69,10 @@ class RowUpdates:
     plain `tf.Variable` (the local copy under a strategy) and a
     `tf.IndexedSlices` gradient in its dtype, int64 indices, possibly
     repeated. The update of a table is thus a function of the rows it
-    touches; a table split into shards can be updated shard by shard with the
-    shard's own slots.
+    touches, and `_update_rows` finds the slots from the variable it is
+    given: a table held as shard variables, each with its own slots, can be
+    updated shard by shard where each shard lives, by splitting the
+    gradient's rows at the shard offsets.
 
     Weight decay is decoupled, as in Keras (`w -= w * weight_decay * lr`),
     and applied in the update step: to the whole variable for a dense

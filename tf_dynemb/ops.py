@@ -4,6 +4,7 @@ import numbers
 import re
 
 import tensorflow as tf
+from tensorflow.python.eager import record
 from tensorflow.python.ops import resource_variable_ops
 
 from tf_dynemb._loader import library_path, ops as _ops
@@ -107,10 +108,15 @@ def op_error_message(error):
 
 def resource_variable(table):
     """The resource variable behind `table` (a tf.Variable, or a Keras 3
-    variable holding one), or None."""
+    variable holding one), or None. Inside a tf.distribute replica, a
+    mirrored variable is returned too: its handle is this replica's copy."""
     value = getattr(table, "value", None)  # keras.Variable keeps it here
     for candidate in (table, value):
         if isinstance(candidate, resource_variable_ops.BaseResourceVariable):
+            return candidate
+        if (isinstance(candidate, tf.distribute.DistributedValues)
+                and isinstance(candidate, tf.Variable)
+                and not tf.distribute.in_cross_replica_context()):
             return candidate
     return None
 
@@ -163,20 +169,25 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
 
     Returns:
         Embeddings `[..., D]` (ragged in, ragged out), or `(embeddings, kind)`.
-        The gradient with respect to `table` is a `tf.IndexedSlices`.
+        The gradient with respect to `table` is a `tf.IndexedSlices`. Under a
+        gradient tape the training op runs, which also lists the rows it
+        pooled, so the gradient does not segment the words again.
     """
     words, table, model = check_lookup_args(words, table, model, combiner)
     flat = words.flat_values if isinstance(words, tf.RaggedTensor) else words
     if isinstance(table, tf.Variable):
         # Tell the tape the variable was read, as its own sparse_read does.
         resource_variable_ops.variable_accessed(table)
-        embeddings, kind = _ops.tf_dynemb_resource_lookup(
+        op = (_ops.tf_dynemb_resource_lookup_with_rows
+              if record.should_record_backprop([table.handle])
+              else _ops.tf_dynemb_resource_lookup)
+        embeddings, kind = op(
             words=flat, table=table.handle, model=model, dtype=table.dtype, combiner=combiner
-        )
+        )[:2]
     else:
-        embeddings, kind = _ops.tf_dynemb_lookup(
-            words=flat, table=table, model=model, combiner=combiner
-        )
+        op = (_ops.tf_dynemb_lookup_with_rows if record.should_record_backprop([table])
+              else _ops.tf_dynemb_lookup)
+        embeddings, kind = op(words=flat, table=table, model=model, combiner=combiner)[:2]
     if isinstance(words, tf.RaggedTensor):
         embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
     return (embeddings, kind) if return_kind else embeddings
@@ -191,12 +202,13 @@ def segment(words, model, combiner="mean"):
     return _ops.tf_dynemb_segment(words=words, model=model, combiner=combiner)
 
 
-def _table_gradient(op, grad_embeddings, table_shape):
-    """d(table) as IndexedSlices: each row gets weight * d(its word's vector)."""
-    words, _, model = op.inputs
-    row_ids, row_weights, row_word, _ = _ops.tf_dynemb_segment(
-        words=words, model=model, combiner=op.get_attr("combiner")
-    )
+def _rows_gradient(row_ids, row_weights, row_word, grad_embeddings, table_shape):
+    """d(table) as IndexedSlices: row `row_ids[r]` gets `row_weights[r]` times
+    d(vector of word `row_word[r]`). Weight-0 slots (the padding of the GPU
+    kernels' row lists) are dropped, so they never count as touched rows."""
+    keep = tf.where(tf.not_equal(row_weights, 0.0))[:, 0]
+    row_ids, row_weights, row_word = (
+        tf.gather(row_ids, keep), tf.gather(row_weights, keep), tf.gather(row_word, keep))
     flat_grad = tf.reshape(
         grad_embeddings, tf.stack([tf.constant(-1, tf.int64), table_shape[1]])
     )
@@ -206,17 +218,44 @@ def _table_gradient(op, grad_embeddings, table_shape):
     return tf.IndexedSlices(values, row_ids, dense_shape=table_shape)
 
 
+def _resegmented_gradient(op, grad_embeddings, table_shape):
+    """For the inference lookups (and SavedModels made with them): the words
+    are segmented again to find their rows."""
+    words, _, model = op.inputs
+    row_ids, row_weights, row_word, _ = _ops.tf_dynemb_segment(
+        words=words, model=model, combiner=op.get_attr("combiner")
+    )
+    return _rows_gradient(row_ids, row_weights, row_word, grad_embeddings, table_shape)
+
+
+def _variable_shape(handle):
+    return resource_variable_ops.variable_shape(handle, out_type=tf.int64)
+
+
 @tf.RegisterGradient("TfDynembLookup")
 def _lookup_grad(op, grad_embeddings, unused_grad_kind):
     table_shape = tf.shape(op.inputs[1], out_type=tf.int64)
-    return [None, _table_gradient(op, grad_embeddings, table_shape), None]
+    return [None, _resegmented_gradient(op, grad_embeddings, table_shape), None]
 
 
 @tf.RegisterGradient("TfDynembResourceLookup")
 def _resource_lookup_grad(op, grad_embeddings, unused_grad_kind):
     # As for ResourceGather: the gradient of the handle is the variable's.
-    table_shape = resource_variable_ops.variable_shape(op.inputs[1], out_type=tf.int64)
-    return [None, _table_gradient(op, grad_embeddings, table_shape), None]
+    table_shape = _variable_shape(op.inputs[1])
+    return [None, _resegmented_gradient(op, grad_embeddings, table_shape), None]
+
+
+# The training lookups: their own outputs list the rows they pooled.
+@tf.RegisterGradient("TfDynembLookupWithRows")
+def _lookup_with_rows_grad(op, grad_embeddings, *unused_grads):
+    table_shape = tf.shape(op.inputs[1], out_type=tf.int64)
+    return [None, _rows_gradient(*op.outputs[2:], grad_embeddings, table_shape), None]
+
+
+@tf.RegisterGradient("TfDynembResourceLookupWithRows")
+def _resource_lookup_with_rows_grad(op, grad_embeddings, *unused_grads):
+    table_shape = _variable_shape(op.inputs[1])
+    return [None, _rows_gradient(*op.outputs[2:], grad_embeddings, table_shape), None]
 
 
 tf.no_gradient("TfDynembSegment")

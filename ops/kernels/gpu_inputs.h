@@ -11,11 +11,21 @@
 
 #include "ops/core/gpu/embed_gpu.h"
 #include "ops/core/model_format.h"
+#include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
 namespace tf_dynemb {
+
+// The core's name for a kernel's table element type.
+template <typename T>
+constexpr gpu::TableType kTableType = gpu::TableType::kFloat32;
+template <>
+constexpr gpu::TableType kTableType<Eigen::half> = gpu::TableType::kFloat16;
+template <>
+constexpr gpu::TableType kTableType<::tensorflow::bfloat16> =
+    gpu::TableType::kBFloat16;
 
 // The CUDA stream TensorFlow runs this kernel on.
 cudaStream_t TfCudaStream(::tensorflow::OpKernelContext* ctx);

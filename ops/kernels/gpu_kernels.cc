@@ -17,14 +17,6 @@ using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
 
-template <typename T>
-constexpr gpu::TableType kTableType = gpu::TableType::kFloat32;
-template <>
-constexpr gpu::TableType kTableType<Eigen::half> = gpu::TableType::kFloat16;
-template <>
-constexpr gpu::TableType kTableType<::tensorflow::bfloat16> =
-    gpu::TableType::kBFloat16;
-
 // TfDynembLookup, and with kFromVariable TfDynembResourceLookup.
 template <typename T, bool kFromVariable>
 class LookupGpuOp : public OpKernel {

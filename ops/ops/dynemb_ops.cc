@@ -58,6 +58,29 @@ absl::Status SegmentShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+// LookupShape or ResourceLookupShape, then row_ids, row_weights, row_word: [R].
+template <absl::Status (*kLookupShape)(InferenceContext*)>
+absl::Status LookupWithRowsShape(InferenceContext* c) {
+  TF_RETURN_IF_ERROR(kLookupShape(c));
+  const DimensionHandle rows = c->UnknownDim();
+  for (int i = 2; i < 5; ++i) c->set_output(i, c->Vector(rows));
+  return absl::OkStatus();
+}
+
+// Sparse apply: rows and positions 1-D, the inputs from `first_scalar` on
+// scalars; no outputs.
+template <int kRows, int kFirstScalar>
+absl::Status SparseApplyShape(InferenceContext* c) {
+  ShapeHandle unused;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(kRows), 1, &unused));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(kRows + 1), 1, &unused));
+  TF_RETURN_IF_ERROR(c->WithRankAtLeast(c->input(kRows + 2), 1, &unused));
+  for (int i = kFirstScalar; i < c->num_inputs(); ++i) {
+    TF_RETURN_IF_ERROR(c->WithRank(c->input(i), 0, &unused));
+  }
+  return absl::OkStatus();
+}
+
 REGISTER_OP("TfDynembBuildModel")
     .Input("words: string")
     .Input("pieces: string")
@@ -140,6 +163,79 @@ REGISTER_OP("TfDynembSegment")
     .Doc(R"doc(
 The rows behind TfDynembLookup, flat: row r of the table enters the embedding of
 flattened word row_word[r] with weight row_weights[r]. Drives the gradient.
+)doc");
+
+REGISTER_OP("TfDynembLookupWithRows")
+    .Input("words: string")
+    .Input("table: T")
+    .Input("model: uint8")
+    .Output("embeddings: T")
+    .Output("kind: int32")
+    .Output("row_ids: int64")
+    .Output("row_weights: float")
+    .Output("row_word: int64")
+    .Attr("T: {float, half, bfloat16}")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(LookupWithRowsShape<LookupShape>)
+    .Doc(R"doc(
+TfDynembLookup for a training step: also returns the rows it pooled, as
+TfDynembSegment gives them, so the gradient reads them instead of segmenting
+the words again. On a GPU the rows come padded as TfDynembSegment's do.
+)doc");
+
+REGISTER_OP("TfDynembResourceLookupWithRows")
+    .Input("words: string")
+    .Input("table: resource")
+    .Input("model: uint8")
+    .Output("embeddings: dtype")
+    .Output("kind: int32")
+    .Output("row_ids: int64")
+    .Output("row_weights: float")
+    .Output("row_word: int64")
+    .Attr("dtype: {float, half, bfloat16}")
+    .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
+    .SetShapeFn(LookupWithRowsShape<ResourceLookupShape>)
+    .Doc(R"doc(
+TfDynembLookupWithRows reading the table in place from a resource variable.
+)doc");
+
+REGISTER_OP("TfDynembSparseApplyLazyAdam")
+    .Input("var: resource")
+    .Input("m: resource")
+    .Input("v: resource")
+    .Input("rows: int64")
+    .Input("positions: int32")
+    .Input("values: float")
+    .Input("alpha: float")
+    .Input("one_minus_beta_1: float")
+    .Input("one_minus_beta_2: float")
+    .Input("epsilon: float")
+    .Input("learning_rate: float")
+    .Input("weight_decay: float")
+    .SetShapeFn(SparseApplyShape<3, 6>)
+    .Doc(R"doc(
+One LazyAdam step on the rows a sparse gradient touches, in place: values
+row i belongs to variable row rows[positions[i]] (rows unique, as tf.unique
+gives them); rows are summed, then each touched row of var, m and v follows
+Keras Adam's rule with alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) and
+decoupled weight decay (w -= w * weight_decay * learning_rate).
+)doc");
+
+REGISTER_OP("TfDynembSparseApplyRowwiseAdagrad")
+    .Input("var: resource")
+    .Input("accumulator: resource")
+    .Input("rows: int64")
+    .Input("positions: int32")
+    .Input("values: float")
+    .Input("learning_rate: float")
+    .Input("epsilon: float")
+    .Input("weight_decay: float")
+    .SetShapeFn(SparseApplyShape<2, 5>)
+    .Doc(R"doc(
+One row-wise Adagrad step (FBGEMM's rule) on the rows a sparse gradient
+touches, in place: acc[r] += mean(g[r]^2); w[r] -= w[r] * weight_decay * lr;
+w[r] -= lr * g[r] / (sqrt(acc[r]) + epsilon). Inputs as for
+TfDynembSparseApplyLazyAdam; accumulator has one value a row.
 )doc");
 
 }  // namespace tf_dynemb

@@ -1,0 +1,68 @@
+// Inputs of the sparse-apply kernels (TfDynembSparseApply*): the variables
+// they update in place, and the row gradients, checked.
+#ifndef TF_DYNEMB_OPS_KERNELS_SPARSE_APPLY_INPUTS_H_
+#define TF_DYNEMB_OPS_KERNELS_SPARSE_APPLY_INPUTS_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/resource_mgr.h"
+#include "tensorflow/core/framework/resource_var.h"
+
+namespace tf_dynemb {
+
+// Copies a variable's buffer into a fresh one on the kernel's device.
+using CopyBuffer =
+    std::function<absl::Status(const ::tensorflow::Tensor& from, ::tensorflow::Tensor* to)>;
+
+// The resource variables at some inputs, locked exclusively (in address
+// order) until destruction, each made safe to write in place: a buffer that
+// a reader still shares is copied first, and the variable is put in
+// copy-on-read mode (dense reads copy it; sparse updates write in place), as
+// TensorFlow's own sparse training ops do.
+class UpdatableVariables {
+ public:
+  UpdatableVariables();
+  ~UpdatableVariables();
+  absl::Status Acquire(::tensorflow::OpKernelContext* ctx, const std::vector<int>& inputs,
+                       const CopyBuffer& copy);
+  // The float32 tensor of the i-th variable acquired.
+  ::tensorflow::Tensor* tensor(int i) { return variables_[i]->tensor(); }
+
+ private:
+  std::vector<::tensorflow::core::RefCountPtr<::tensorflow::Var>> variables_;
+  struct Locks;
+  std::unique_ptr<Locks> locks_;
+};
+
+// The row gradients of one step: `rows` [U] unique rows of the variable,
+// `positions` [N] in [0, U) and `values` [N, ...] whose row i belongs to
+// rows[positions[i]] (tf.unique's outputs and the IndexedSlices' values).
+struct RowGradients {
+  const int64_t* rows = nullptr;
+  int64_t num_rows = 0;
+  const int32_t* positions = nullptr;
+  const float* values = nullptr;
+  int64_t num_values = 0;
+  int64_t width = 0;  // elements a row
+};
+
+// Checks rows/positions/values (inputs `first`, +1, +2; rows and positions
+// in host memory on every device) against `variable` [V, ...]: shapes, rows
+// unique and in [0, V), positions in [0, U). Fills `out`.
+absl::Status CheckRowGradients(::tensorflow::OpKernelContext* ctx, int first,
+                               const ::tensorflow::Tensor& variable, RowGradients* out);
+
+// `slot` must be float32 with `shape` (for instance the variable's).
+absl::Status CheckSlot(const ::tensorflow::Tensor& slot, const ::tensorflow::TensorShape& shape,
+                       const char* name);
+
+// The float scalar at `input`.
+absl::Status ScalarInput(::tensorflow::OpKernelContext* ctx, int input, float* value);
+
+}  // namespace tf_dynemb
+
+#endif  // TF_DYNEMB_OPS_KERNELS_SPARSE_APPLY_INPUTS_H_

@@ -6,9 +6,12 @@
 //   g++ -O3 -std=c++17 -I. bench/core_bench.cc ops/core/model_builder.cc \
 //       ops/core/model_validator.cc ops/core/text_format.cc -o /tmp/core_bench
 //   /tmp/core_bench /tmp/bench_data [DIM] [WORDS]
-// CORE_BENCH_ONLY=floor|hash|classify|embed runs one stage (for perf record).
+// CORE_BENCH_ONLY=floor|hash|classify|sorted|embed runs one stage (for perf
+// record); CORE_BENCH_STREAM=1 writes the lookup's output with non-temporal
+// stores, as the kernel does for outputs over kStreamOutputBytes.
 // Prints nanoseconds a word for each stage alone and for the whole lookup,
 // beside the floor: copying the same rows by precomputed ids.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -137,6 +140,19 @@ int Main(int argc, char** argv) {
       sink = h;
     }));
   }
+  if (want("sorted")) {
+    // The same words grouped by kind: what branch misses between kinds cost.
+    std::vector<const std::string*> sorted(pool);
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const auto* a, const auto* b) {
+      return ClassifyWord(m, Bytes(*a), a->size()).kind <
+             ClassifyWord(m, Bytes(*b), b->size()).kind;
+    });
+    std::printf("  ClassifyWord, by kind    %6.1f ns/word\n", NsPerWord(n, [&] {
+      uint64_t h = 0;
+      for (const auto* w : sorted) h += ClassifyWord(m, Bytes(*w), w->size()).row;
+      sink = h;
+    }));
+  }
   if (want("embed")) {
     std::vector<int32_t> kinds_out(n);
     auto word = [&](int64_t i) {
@@ -144,7 +160,7 @@ int Main(int argc, char** argv) {
     };
     std::printf("  EmbedWords (the lookup)  %6.1f ns/word\n", NsPerWord(n, [&] {
       EmbedWords(m, 0, static_cast<int64_t>(n), word, kMean, table.data(), dim,
-                 out.data(), kinds_out.data(), false);
+                 out.data(), kinds_out.data(), std::getenv("CORE_BENCH_STREAM") != nullptr);
     }));
   }
   return 0;

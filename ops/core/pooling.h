@@ -18,6 +18,15 @@
 
 namespace tf_dynemb {
 
+// CPU cycles EmbedWords spends on one word with `row_bytes`-byte rows, for
+// the thread pool's cost model: about 150 to classify it (hash, probe, walk,
+// branch misses; bench/core_bench.cc) plus the row read and written, about a
+// cycle per 8 bytes. TF runs a range on one thread below ~100,000 cycles, so
+// the estimate decides from which batch size both cores take part.
+constexpr int64_t EmbedCyclesPerWord(int64_t row_bytes) {
+  return 150 + row_bytes / 8;
+}
+
 // Outputs larger than this are written around the cache (see CopyRow).
 constexpr int64_t kStreamOutputBytes = int64_t{4} << 20;
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "ops/core/fingerprint64.h"
 #include "ops/core/model_format.h"
@@ -40,6 +41,18 @@ TFDYNEMB_HD TFDYNEMB_INLINE float CombinerWeight(int32_t combiner, uint32_t m) {
   return 1.0f / static_cast<float>(m);
 }
 
+// a[0, len) == b[0, len). On the host, memcmp (no per-byte branch).
+TFDYNEMB_HD TFDYNEMB_INLINE bool BytesEqual(const uint8_t* a, const uint8_t* b,
+                                           uint64_t len) {
+#if defined(__CUDA_ARCH__)
+  uint64_t i = 0;
+  while (i < len && a[i] == b[i]) ++i;
+  return i == len;
+#else
+  return std::memcmp(a, b, len) == 0;
+#endif
+}
+
 // Word id of `w` in the open-addressing table, or kNoId. At most
 // max_word_probes slots are visited, whatever the buffer holds.
 TFDYNEMB_HD inline uint32_t FindWord(const ModelView& m, const uint8_t* w,
@@ -54,10 +67,7 @@ TFDYNEMB_HD inline uint32_t FindWord(const ModelView& m, const uint8_t* w,
         end - begin != len) {
       continue;
     }
-    const uint8_t* candidate = m.word_bytes.data + begin;
-    uint64_t i = 0;
-    while (i < len && candidate[i] == w[i]) ++i;
-    if (i == len) return id;
+    if (BytesEqual(m.word_bytes.data + begin, w, len)) return id;
   }
   return kNoId;
 }

@@ -56,12 +56,8 @@ class LookupCpuOp : public OpKernel {
       FinishRowCopies();
     };
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
-    // Cost per word in cycles, as measured: about 60 to classify it, plus
-    // the row copy. Lower estimates keep small batches on one thread, where
-    // handing work to the pool would cost more than it saves.
-    const int64_t cost_per_word = 60 + dim / 4;
-    ::tensorflow::Shard(workers.num_threads, workers.workers,
-                        flat_words.size(), cost_per_word, embed_range);
+    ::tensorflow::Shard(workers.num_threads, workers.workers, flat_words.size(),
+                        EmbedCyclesPerWord(dim * sizeof(T)), embed_range);
   }
 
   int32_t combiner_ = kMean;

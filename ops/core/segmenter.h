@@ -155,22 +155,13 @@ struct IgnoreRow {
   TFDYNEMB_HD void operator()(uint32_t) const {}
 };
 
-// Decides the kind of w and, for single-row kinds, its row. For kPieces,
-// visit(row) is called for each piece row as the split finds it (one walk);
-// if the kind returned is not kPieces, rows visited so far are void.
+// The kind and rows of a non-empty w that is not a listed word (FindWord
+// gave kNoId), given its Fingerprint64 `hash`; visit as in ClassifyWord.
 template <typename Visit>
-TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
-                                         uint64_t len, Visit&& visit) {
+TFDYNEMB_HD inline WordRows ClassifyUnlisted(const ModelView& m, const uint8_t* w,
+                                             uint64_t len, uint64_t hash,
+                                             Visit&& visit) {
   WordRows out;
-  if (len == 0) return out;
-  const uint64_t hash = Fingerprint64(w, len);
-  const uint32_t word = FindWord(m, w, len, hash);
-  if (word != kNoId) {
-    out.kind = kWord;
-    out.num_rows = 1;
-    out.row = word;
-    return out;
-  }
   if (m.num_pieces > 0 && len <= m.max_bytes_per_word) {
     const uint32_t offset = m.num_words;
     const uint32_t pieces = SplitPieces(
@@ -195,6 +186,25 @@ TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
     out.row = m.unknown_row;
   }
   return out;
+}
+
+// Decides the kind of w and, for single-row kinds, its row. For kPieces,
+// visit(row) is called for each piece row as the split finds it (one walk);
+// if the kind returned is not kPieces, rows visited so far are void.
+template <typename Visit>
+TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
+                                         uint64_t len, Visit&& visit) {
+  WordRows out;
+  if (len == 0) return out;
+  const uint64_t hash = Fingerprint64(w, len);
+  const uint32_t word = FindWord(m, w, len, hash);
+  if (word != kNoId) {
+    out.kind = kWord;
+    out.num_rows = 1;
+    out.row = word;
+    return out;
+  }
+  return ClassifyUnlisted(m, w, len, hash, visit);
 }
 
 TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,

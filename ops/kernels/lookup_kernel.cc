@@ -44,20 +44,21 @@ class LookupCpuOp : public OpKernel {
     T* out = embeddings->flat<T>().data();
     int32_t* kinds = kind->flat<int32_t>().data();
     const int32_t combiner = combiner_;
-    const bool stream_output = embeddings->TotalBytes() > kStreamOutputBytes;
     auto word = [&](int64_t i) {
       const auto& w = flat_words(i);
       return std::make_pair(reinterpret_cast<const uint8_t*>(w.data()),
                             static_cast<uint64_t>(w.size()));
     };
-    auto embed_range = [&](int64_t begin, int64_t end) {
-      EmbedWords(model, begin, end, word, combiner, table_data, dim, out, kinds,
-                 stream_output);
-      FinishRowCopies();
-    };
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
-    ::tensorflow::Shard(workers.num_threads, workers.workers, flat_words.size(),
-                        EmbedCyclesPerWord(dim * sizeof(T)), embed_range);
+    const int64_t n = flat_words.size();
+    const int64_t unit = EmbedWordsPerUnit(n, workers.num_threads);
+    // A shard's units are contiguous words: one EmbedWords run covers them.
+    auto embed_units = [&](int64_t first, int64_t last) {
+      EmbedWords(model, first * unit, std::min(n, last * unit), word, combiner,
+                 table_data, dim, out, kinds);
+    };
+    ::tensorflow::Shard(workers.num_threads, workers.workers, (n + unit - 1) / unit,
+                        unit * EmbedCyclesPerWord(dim * sizeof(T)), embed_units);
   }
 
   int32_t combiner_ = kMean;

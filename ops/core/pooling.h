@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ops/core/fingerprint64.h"
+#include "ops/core/half_rows.h"
 #include "ops/core/model_format.h"
 #include "ops/core/segmenter.h"
 
@@ -45,6 +46,13 @@ inline void PoolRows(const uint32_t* rows, uint32_t m, float weight,
   if (m == 1) {
     std::memcpy(out, table + static_cast<int64_t>(rows[0]) * dim, sizeof(T) * dim);
     return;
+  }
+  if constexpr (IsBinary16<T>::value && sizeof(T) == 2) {
+    if (CpuHasF16c()) {
+      PoolBinary16Rows(rows, m, weight, reinterpret_cast<const uint16_t*>(table), dim,
+                       reinterpret_cast<uint16_t*>(out));
+      return;
+    }
   }
   const T* __restrict first = table + static_cast<int64_t>(rows[0]) * dim;
   for (int64_t d = 0; d < dim; ++d) acc[d] = static_cast<float>(first[d]);

@@ -25,6 +25,12 @@ constexpr int64_t EmbedCyclesPerWord(int64_t row_bytes) {
   return 150 + row_bytes / 8;
 }
 
+// Below this many cycles of work a batch is embedded on the calling thread:
+// handing half of ~0.3 ms to a pool thread, which may be asleep or (on a
+// shared machine) waiting for a core, cost more than it saved (batch 1,024,
+// D = 128: 0.39 ms an op on two threads against 0.14 ms on one).
+constexpr int64_t kMinParallelEmbedCycles = 1000000;
+
 // Words a thread-pool unit of EmbedWords should take from a batch of n on
 // `threads` threads: about two units a thread (for balance on a shared
 // machine), yet long runs, as RepeatMemo only sees repeats within a run.

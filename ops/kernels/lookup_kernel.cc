@@ -51,6 +51,11 @@ class LookupCpuOp : public OpKernel {
     };
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
     const int64_t n = flat_words.size();
+    const int64_t cycles_per_word = EmbedCyclesPerWord(dim * sizeof(T));
+    if (n * cycles_per_word < kMinParallelEmbedCycles) {
+      EmbedWords(model, 0, n, word, combiner, table_data, dim, out, kinds);
+      return;
+    }
     const int64_t unit = EmbedWordsPerUnit(n, workers.num_threads);
     // A shard's units are contiguous words: one EmbedWords run covers them.
     auto embed_units = [&](int64_t first, int64_t last) {
@@ -58,7 +63,7 @@ class LookupCpuOp : public OpKernel {
                  table_data, dim, out, kinds);
     };
     ::tensorflow::Shard(workers.num_threads, workers.workers, (n + unit - 1) / unit,
-                        unit * EmbedCyclesPerWord(dim * sizeof(T)), embed_units);
+                        unit * cycles_per_word, embed_units);
   }
 
   int32_t combiner_ = kMean;

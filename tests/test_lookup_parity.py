@@ -128,6 +128,27 @@ def test_low_precision_tables(small, dtype):
     np.testing.assert_allclose(tf.cast(got, tf.float32), tf.cast(want, tf.float32), rtol=1e-2)
 
 
+@pytest.mark.parametrize("combiner", ["mean", "sum", "sqrtn"])
+def test_float16_pooling_is_exact(combiner):
+    """Split words in a float16 table: rows summed in float32 in order, scaled,
+    rounded to nearest even, bit for bit (D = 19: 8-wide blocks and a tail)."""
+    model = tf_dynemb.build_model(["the"], ["un", "##aff", "##able", "##a", "a"], 2)
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(1 + 5 + 2, 19)).astype(np.float16)
+    words = ["unaffable", "una", "unaff", "aa", "the", "unaffable"]
+    rows = {"unaffable": [1, 2, 3], "una": [1, 4], "unaff": [1, 2], "aa": [5, 4], "the": [0]}
+    got = tf_dynemb.lookup(tf.constant(words), tf.constant(table), model, combiner=combiner)
+    for w, vector in zip(words, got.numpy()):
+        total = np.zeros(19, np.float32)
+        for r in rows[w]:
+            total += table[r].astype(np.float32)
+        m = np.float32(len(rows[w]))
+        weight = {"mean": np.float32(1) / m, "sum": np.float32(1),
+                  "sqrtn": np.float32(1) / np.sqrt(m)}[combiner]
+        np.testing.assert_array_equal(vector.view(np.uint16),
+                                      (total * weight).astype(np.float16).view(np.uint16), w)
+
+
 def test_kinds_of_the_contract(small):
     model, table = small
     _, kind = tf_dynemb.lookup(tf.constant(["", "cat", "unaffable", "dog"]), table, model,

@@ -36,7 +36,7 @@ void EmbedWordsListingRows(const ModelView& m, int64_t begin, int64_t end,
     const uint32_t count = static_cast<uint32_t>(rows->size() - start);
     counts[i] = count;
     PoolRows(rows->data() + start, count, CombinerWeight(combiner, count),
-             table, dim, acc.data(), out + i * dim, /*stream_output=*/false);
+             table, dim, acc.data(), out + i * dim);
   }
 }
 

@@ -9,40 +9,34 @@
 #include <utility>
 #include <vector>
 
+#include "ops/core/fingerprint64.h"
+#include "ops/core/half_rows.h"
 #include "ops/core/model_format.h"
 #include "ops/core/segmenter.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace tf_dynemb {
 
-// Outputs larger than this are written around the cache (see CopyRow).
-constexpr int64_t kStreamOutputBytes = int64_t{4} << 20;
-
-// Copies one table row into the output. With `stream` (for outputs too large
-// to stay cached), x86 non-temporal stores skip reading each output line
-// before overwriting it; call FinishRowCopies() before handing the output on.
-inline void CopyRow(void* dst, const void* src, size_t bytes, bool stream) {
-#if defined(__SSE2__)
-  if (stream && (reinterpret_cast<uintptr_t>(dst) & 15) == 0 && (bytes & 15) == 0) {
-    auto* d = static_cast<__m128i*>(dst);
-    const auto* s = static_cast<const __m128i*>(src);
-    for (size_t i = 0; i < bytes / 16; ++i) {
-      _mm_stream_si128(d + i, _mm_loadu_si128(s + i));
-    }
-    return;
-  }
-#endif
-  std::memcpy(dst, src, bytes);
+// CPU cycles EmbedWords spends on one word with `row_bytes`-byte rows, for
+// the thread pool's cost model: about 150 to classify it (hash, probe, walk,
+// branch misses; bench/core_bench.cc) plus the row read and written, about a
+// cycle per 8 bytes. TF runs a range on one thread below ~100,000 cycles, so
+// the estimate decides from which batch size both cores take part.
+constexpr int64_t EmbedCyclesPerWord(int64_t row_bytes) {
+  return 150 + row_bytes / 8;
 }
 
-// Orders CopyRow's non-temporal stores before any later store.
-inline void FinishRowCopies() {
-#if defined(__SSE2__)
-  _mm_sfence();
-#endif
+// Below this many cycles of work a batch is embedded on the calling thread:
+// handing half of ~0.3 ms to a pool thread, which may be asleep or (on a
+// shared machine) waiting for a core, cost more than it saved (batch 1,024,
+// D = 128: 0.39 ms an op on two threads against 0.14 ms on one).
+constexpr int64_t kMinParallelEmbedCycles = 1000000;
+
+// Words a thread-pool unit of EmbedWords should take from a batch of n on
+// `threads` threads: about two units a thread (for balance on a shared
+// machine), yet long runs, as RepeatMemo only sees repeats within a run.
+inline int64_t EmbedWordsPerUnit(int64_t n, int64_t threads) {
+  const int64_t units = 2 * std::max<int64_t>(threads, 1);
+  return std::min<int64_t>(std::max<int64_t>((n + units - 1) / units, 256), 16384);
 }
 
 // out[0, dim) = the rows[0, m) of `table` pooled with `weight`, summed in
@@ -50,15 +44,21 @@ inline void FinishRowCopies() {
 template <typename T>
 inline void PoolRows(const uint32_t* rows, uint32_t m, float weight,
                      const T* table, int64_t dim, float* __restrict acc,
-                     T* __restrict out, bool stream_output) {
+                     T* __restrict out) {
   if (m == 0) {
     std::fill(out, out + dim, T(0.0f));
     return;
   }
   if (m == 1) {
-    CopyRow(out, table + static_cast<int64_t>(rows[0]) * dim, sizeof(T) * dim,
-            stream_output);
+    std::memcpy(out, table + static_cast<int64_t>(rows[0]) * dim, sizeof(T) * dim);
     return;
+  }
+  if constexpr (IsBinary16<T>::value && sizeof(T) == 2) {
+    if (CpuHasF16c()) {
+      PoolBinary16Rows(rows, m, weight, reinterpret_cast<const uint16_t*>(table), dim,
+                       reinterpret_cast<uint16_t*>(out));
+      return;
+    }
   }
   const T* __restrict first = table + static_cast<int64_t>(rows[0]) * dim;
   for (int64_t d = 0; d < dim; ++d) acc[d] = static_cast<float>(first[d]);
@@ -69,23 +69,78 @@ inline void PoolRows(const uint32_t* rows, uint32_t m, float weight,
   for (int64_t d = 0; d < dim; ++d) out[d] = static_cast<T>(acc[d] * weight);
 }
 
+// Remembers, for words already embedded in one EmbedWords range, the last
+// one with each hash: a word seen before (not a listed word, which FindWord
+// resolves as fast) is copied from its earlier output instead of being split
+// or bucketed again. Real text repeats its out-of-vocabulary words too.
+class RepeatMemo {
+ public:
+  static constexpr uint32_t kSlots = 4096;  // 64 KiB: stays in L2
+  RepeatMemo() : slots_(kSlots) {}
+  // The index of an earlier word of this range that may equal the word with
+  // `hash`, or -1. The caller compares bytes.
+  int64_t Find(uint64_t hash) const {
+    const Slot& s = slots_[hash & (kSlots - 1)];
+    return s.tag == static_cast<uint32_t>(hash >> 32) ? s.index : -1;
+  }
+  void Put(uint64_t hash, int64_t index) {
+    slots_[hash & (kSlots - 1)] = {static_cast<uint32_t>(hash >> 32), index};
+  }
+
+ private:
+  struct Slot {
+    uint32_t tag = 0;
+    int64_t index = -1;
+  };
+  std::vector<Slot> slots_;
+};
+
 // Embeds words [begin, end) on one thread: word(i) gives word i's bytes and
 // length; out[i * dim, (i + 1) * dim) gets its pooled vector and kinds[i] its
-// kind. Each word is walked once: a split word's piece rows are gathered as
-// the split finds them, then pooled. (Classifying a window of words first and
-// prefetching their rows was slower here: see docs/benchmarks.md.)
+// kind, as ClassifyWord and PoolRows give them (the first steps of
+// ClassifyWord are spelled out here to keep the hash for the memo). Each word
+// is walked once: a split word's piece rows are gathered as the split finds
+// them, then pooled; a repeated unlisted word is copied from its first output
+// (RepeatMemo), which holds the same values.
+// (Classifying a window of words first and prefetching their rows was slower
+// here: see docs/benchmarks.md.)
 template <typename T, typename WordAt>
 void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
                 int32_t combiner, const T* table, int64_t dim, T* out,
-                int32_t* kinds, bool stream_output) {
+                int32_t* kinds) {
   std::vector<uint32_t> rows;
   std::vector<float> acc(dim);
+  RepeatMemo memo;
+  const size_t row_bytes = sizeof(T) * static_cast<size_t>(dim);
   for (int64_t i = begin; i < end; ++i) {
     const auto bytes_len = word(i);
+    const uint8_t* w = bytes_len.first;
+    const uint64_t len = bytes_len.second;
+    T* dst = out + i * dim;
+    if (len == 0) {
+      kinds[i] = kPad;
+      std::fill(dst, dst + dim, T(0.0f));
+      continue;
+    }
+    const uint64_t hash = Fingerprint64(w, len);
+    const uint32_t id = FindWord(m, w, len, hash);
+    if (id != kNoId) {
+      kinds[i] = kWord;
+      std::memcpy(dst, table + static_cast<int64_t>(id) * dim, row_bytes);
+      continue;
+    }
+    const int64_t seen = memo.Find(hash);
+    if (seen >= begin && seen < i) {
+      const auto earlier = word(seen);
+      if (earlier.second == len && std::memcmp(earlier.first, w, len) == 0) {
+        kinds[i] = kinds[seen];
+        std::memcpy(dst, out + seen * dim, row_bytes);
+        continue;
+      }
+    }
     rows.clear();
-    const WordRows info =
-        ClassifyWord(m, bytes_len.first, bytes_len.second,
-                     [&](uint32_t row) { rows.push_back(row); });
+    const WordRows info = ClassifyUnlisted(
+        m, w, len, hash, [&](uint32_t row) { rows.push_back(row); });
     kinds[i] = info.kind;
     if (info.kind != kPieces) {
       rows.clear();
@@ -93,7 +148,8 @@ void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
     }
     const uint32_t count = static_cast<uint32_t>(rows.size());
     PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim,
-             acc.data(), out + i * dim, stream_output);
+             acc.data(), dst);
+    memo.Put(hash, i);
   }
 }
 
@@ -103,7 +159,7 @@ void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
 template <typename T>
 int32_t EmbedWord(const ModelView& m, const uint8_t* w, uint64_t len,
                   int32_t combiner, const T* table, int64_t dim, float* acc,
-                  T* out, bool stream_output = false) {
+                  T* out) {
   std::vector<uint32_t> rows;
   const WordRows info =
       ClassifyWord(m, w, len, [&](uint32_t row) { rows.push_back(row); });
@@ -113,7 +169,7 @@ int32_t EmbedWord(const ModelView& m, const uint8_t* w, uint64_t len,
   }
   const uint32_t count = static_cast<uint32_t>(rows.size());
   PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim, acc,
-           out, stream_output);
+           out);
   return info.kind;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "ops/core/fingerprint64.h"
 #include "ops/core/model_format.h"
@@ -40,6 +41,18 @@ TFDYNEMB_HD TFDYNEMB_INLINE float CombinerWeight(int32_t combiner, uint32_t m) {
   return 1.0f / static_cast<float>(m);
 }
 
+// a[0, len) == b[0, len). On the host, memcmp (no per-byte branch).
+TFDYNEMB_HD TFDYNEMB_INLINE bool BytesEqual(const uint8_t* a, const uint8_t* b,
+                                           uint64_t len) {
+#if defined(__CUDA_ARCH__)
+  uint64_t i = 0;
+  while (i < len && a[i] == b[i]) ++i;
+  return i == len;
+#else
+  return std::memcmp(a, b, len) == 0;
+#endif
+}
+
 // Word id of `w` in the open-addressing table, or kNoId. At most
 // max_word_probes slots are visited, whatever the buffer holds.
 TFDYNEMB_HD inline uint32_t FindWord(const ModelView& m, const uint8_t* w,
@@ -54,10 +67,7 @@ TFDYNEMB_HD inline uint32_t FindWord(const ModelView& m, const uint8_t* w,
         end - begin != len) {
       continue;
     }
-    const uint8_t* candidate = m.word_bytes.data + begin;
-    uint64_t i = 0;
-    while (i < len && candidate[i] == w[i]) ++i;
-    if (i == len) return id;
+    if (BytesEqual(m.word_bytes.data + begin, w, len)) return id;
   }
   return kNoId;
 }
@@ -145,22 +155,13 @@ struct IgnoreRow {
   TFDYNEMB_HD void operator()(uint32_t) const {}
 };
 
-// Decides the kind of w and, for single-row kinds, its row. For kPieces,
-// visit(row) is called for each piece row as the split finds it (one walk);
-// if the kind returned is not kPieces, rows visited so far are void.
+// The kind and rows of a non-empty w that is not a listed word (FindWord
+// gave kNoId), given its Fingerprint64 `hash`; visit as in ClassifyWord.
 template <typename Visit>
-TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
-                                         uint64_t len, Visit&& visit) {
+TFDYNEMB_HD inline WordRows ClassifyUnlisted(const ModelView& m, const uint8_t* w,
+                                             uint64_t len, uint64_t hash,
+                                             Visit&& visit) {
   WordRows out;
-  if (len == 0) return out;
-  const uint64_t hash = Fingerprint64(w, len);
-  const uint32_t word = FindWord(m, w, len, hash);
-  if (word != kNoId) {
-    out.kind = kWord;
-    out.num_rows = 1;
-    out.row = word;
-    return out;
-  }
   if (m.num_pieces > 0 && len <= m.max_bytes_per_word) {
     const uint32_t offset = m.num_words;
     const uint32_t pieces = SplitPieces(
@@ -185,6 +186,25 @@ TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
     out.row = m.unknown_row;
   }
   return out;
+}
+
+// Decides the kind of w and, for single-row kinds, its row. For kPieces,
+// visit(row) is called for each piece row as the split finds it (one walk);
+// if the kind returned is not kPieces, rows visited so far are void.
+template <typename Visit>
+TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
+                                         uint64_t len, Visit&& visit) {
+  WordRows out;
+  if (len == 0) return out;
+  const uint64_t hash = Fingerprint64(w, len);
+  const uint32_t word = FindWord(m, w, len, hash);
+  if (word != kNoId) {
+    out.kind = kWord;
+    out.num_rows = 1;
+    out.row = word;
+    return out;
+  }
+  return ClassifyUnlisted(m, w, len, hash, visit);
 }
 
 TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,

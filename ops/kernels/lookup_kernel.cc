@@ -44,24 +44,26 @@ class LookupCpuOp : public OpKernel {
     T* out = embeddings->flat<T>().data();
     int32_t* kinds = kind->flat<int32_t>().data();
     const int32_t combiner = combiner_;
-    const bool stream_output = embeddings->TotalBytes() > kStreamOutputBytes;
     auto word = [&](int64_t i) {
       const auto& w = flat_words(i);
       return std::make_pair(reinterpret_cast<const uint8_t*>(w.data()),
                             static_cast<uint64_t>(w.size()));
     };
-    auto embed_range = [&](int64_t begin, int64_t end) {
-      EmbedWords(model, begin, end, word, combiner, table_data, dim, out, kinds,
-                 stream_output);
-      FinishRowCopies();
-    };
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
-    // Cost per word in cycles, as measured: about 60 to classify it, plus
-    // the row copy. Lower estimates keep small batches on one thread, where
-    // handing work to the pool would cost more than it saves.
-    const int64_t cost_per_word = 60 + dim / 4;
-    ::tensorflow::Shard(workers.num_threads, workers.workers,
-                        flat_words.size(), cost_per_word, embed_range);
+    const int64_t n = flat_words.size();
+    const int64_t cycles_per_word = EmbedCyclesPerWord(dim * sizeof(T));
+    if (n * cycles_per_word < kMinParallelEmbedCycles) {
+      EmbedWords(model, 0, n, word, combiner, table_data, dim, out, kinds);
+      return;
+    }
+    const int64_t unit = EmbedWordsPerUnit(n, workers.num_threads);
+    // A shard's units are contiguous words: one EmbedWords run covers them.
+    auto embed_units = [&](int64_t first, int64_t last) {
+      EmbedWords(model, first * unit, std::min(n, last * unit), word, combiner,
+                 table_data, dim, out, kinds);
+    };
+    ::tensorflow::Shard(workers.num_threads, workers.workers, (n + unit - 1) / unit,
+                        unit * cycles_per_word, embed_units);
   }
 
   int32_t combiner_ = kMean;

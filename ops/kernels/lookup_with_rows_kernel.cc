@@ -60,9 +60,9 @@ class LookupWithRowsCpuOp : public OpKernel {
     int32_t* kinds = kind->flat<int32_t>().data();
     const int32_t combiner = combiner_;
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
-    // Cycles a word, as the lookup measures them: 60 to classify, plus the row.
     ::tensorflow::Shard(
-        workers.num_threads, workers.workers, blocks, kBlock * (60 + dim / 4),
+        workers.num_threads, workers.workers, blocks,
+        kBlock * EmbedCyclesPerWord(dim * sizeof(T)),
         [&](int64_t first, int64_t last) {
           for (int64_t b = first; b < last; ++b) {
             EmbedWordsListingRows(model, b * kBlock, std::min(n, (b + 1) * kBlock),

@@ -3,6 +3,7 @@
 #define TF_DYNEMB_OPS_KERNELS_VARIABLE_TABLE_H_
 
 #include "absl/status/status.h"
+#include "ops/core/half_rows.h"
 #include "absl/strings/str_cat.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/resource_mgr.h"
@@ -10,6 +11,10 @@
 #include "tensorflow/core/framework/types.h"
 
 namespace tf_dynemb {
+
+// float16 tables hold IEEE binary16 bits: PoolRows may convert them with F16C.
+template <>
+struct IsBinary16<Eigen::half> : std::true_type {};
 
 // Calls use(table) with the tensor of the resource variable at input `index`,
 // under the variable's shared lock. Reading in place is what lets a table that

@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_dynemb.model_format import VocabularyConfig
-from tf_dynemb.ops import COMBINERS, build_model
+from tf_dynemb.distribute import sharded_lookup
+from tf_dynemb.ops import COMBINERS, build_model, segment
 from tf_dynemb.ops import lookup as fused_lookup
 from tf_dynemb.reference import ReferenceLookup
 from tf_dynemb.layers import vocabulary_reference
@@ -302,7 +303,9 @@ class DynamicEmbedding(StringInputLayer):
         `__call__`: vectors in the output dtype, and with `return_kind` the
         kind of each word (`tf_dynemb.WORD`...)."""
         self._require_vocabularies()
-        if self._use_custom_op:
+        if sharded_lookup.is_sharded(self.embeddings):
+            vectors, kind = self._sharded_lookup(words)
+        elif self._use_custom_op:
             vectors, kind = fused_lookup(words, self.embeddings, self._vocabulary_model,
                                    self.combiner, return_kind=True)
         else:
@@ -312,6 +315,30 @@ class DynamicEmbedding(StringInputLayer):
                                             return_kind=True)
         vectors = tf.cast(vectors, self.output_dtype)
         return (vectors, kind) if return_kind else vectors
+
+    def _sharded_lookup(self, words):
+        """The lookup of a table created under a `variable_partitioner`: the
+        rows of each word are found as usual, then gathered shard by shard."""
+        if not isinstance(words, tf.RaggedTensor):
+            words = tf.convert_to_tensor(words)
+        flat = words.flat_values if isinstance(words, tf.RaggedTensor) else tf.reshape(words, [-1])
+        if self._use_custom_op:
+            row_ids, row_weights, row_word, kind = segment(
+                flat, self._vocabulary_model, self.combiner)
+        else:
+            if self._reference is None:
+                self._make_reference()
+            rows, kind = self._reference.rows(flat)
+            row_ids, row_word = rows.flat_values, rows.value_rowids()
+            row_weights = tf.gather(
+                sharded_lookup.weights_of(rows.row_lengths(), self.combiner), row_word)
+        vectors = sharded_lookup.pool_sharded(
+            sharded_lookup.shards_of(self.embeddings), row_ids, row_weights, row_word,
+            tf.size(flat, out_type=tf.int64), self.embeddings.dtype)
+        if isinstance(words, tf.RaggedTensor):
+            return words.with_flat_values(vectors), words.with_flat_values(kind)
+        shape = tf.concat([tf.shape(words), [self.output_dim]], axis=0)
+        return tf.reshape(vectors, shape), tf.reshape(kind, tf.shape(words))
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_empty:

@@ -3,7 +3,7 @@ tf_dynemb.distribute.ParameterServerTrainer (run by tests/test_ps_training.py
 in fresh processes: a process can hold one such cluster, whose servers never
 stop, and connecting to it changes TensorFlow's eager context).
 
-Usage: python tests/ps_cluster.py --task={sgd,lazy_adam,checkpoint} --output=FILE.npz
+Usage: python tests/ps_cluster.py --task={sgd,lazy_adam,sharding} --output=FILE.npz
     [--checkpoint_dir=DIR]
 """
 
@@ -84,22 +84,115 @@ def table_of(model):
     return next(w for w in model.weights if "embeddings" in w.path)
 
 
+class SettableShards:
+    """A partitioner whose shard count the script sets before each model."""
+
+    num_shards = 2
+
+    def __call__(self, shape, dtype, axis=0):
+        del dtype
+        parts = [1] * len(shape)
+        parts[axis] = min(self.num_shards, int(shape[axis])) if shape[axis] > 8 else 1
+        return parts
+
+
+LOOKUP_WORDS = [["the", "tokenizationally", "qzxvq", ""], ["json", "xyz", "", "42"]]
+
+
+def sharding(strategy, partitioner, directory):
+    """Lookups and gradients of sharded tables against the unsharded layer,
+    and a checkpoint written with 2 shards restored with 3, 1 and none."""
+    import keras
+
+    from tf_dynemb.distribute import model_checkpoint
+    from tf_dynemb.layers import DynamicEmbedding
+
+    results = {}
+    _, _, vocabulary = one_batch()
+    pieces = list(strategy_fit.LETTERS) + ["##" + c for c in strategy_fit.LETTERS]
+    words = tf.ragged.constant(LOOKUP_WORDS + [["a", "b", "c"]])
+    for combiner in ("sum", "mean", "sqrtn"):
+        for custom in (True, False):
+            kwargs = dict(vocabulary=vocabulary, wordpiece_vocabulary=pieces, num_oov_buckets=7,
+                          combiner=combiner, use_custom_op=custom)
+            plain = DynamicEmbedding(8, **kwargs)
+            plain.build()
+            with strategy.scope():
+                sharded = DynamicEmbedding(8, **kwargs)
+                sharded.build()
+            sharded.embeddings.assign(plain.embeddings.numpy())
+            shards = list(sharded.embeddings.value.variables)
+            with tf.GradientTape(persistent=True) as tape:
+                want, got = plain(words), sharded(words)
+                want_loss = tf.reduce_sum(want.flat_values ** 2)
+                got_loss = tf.reduce_sum(got.flat_values ** 2)
+            name = f"lookup/{combiner}/{'fused' if custom else 'reference'}"
+            results[f"{name}/want"] = want.flat_values.numpy()
+            results[f"{name}/got"] = got.flat_values.numpy()
+            results[f"{name}/row_lengths"] = got.row_lengths().numpy()
+            grads = tape.gradient(got_loss, shards)
+            results[f"{name}/gradient_types"] = [type(g).__name__ for g in grads]
+            results[f"{name}/gradient_want"] = tf.convert_to_tensor(
+                tape.gradient(want_loss, plain.embeddings.value)).numpy()
+            results[f"{name}/gradient_got"] = np.concatenate(
+                [tf.convert_to_tensor(g).numpy() for g in grads])
+            results[f"{name}/num_shards"] = len(shards)
+
+    def build(num_shards):
+        partitioner.num_shards = num_shards
+        with strategy.scope():
+            model = strategy_fit.make_model(vocabulary)
+        model.set_weights([np.zeros(w.shape, w.dtype) for w in model.weights])
+        return model
+
+    partitioner.num_shards = 2
+    with strategy.scope():
+        saved = strategy_fit.make_model(vocabulary)
+    path = model_checkpoint(saved).write(os.path.join(directory, "two_shards"))
+    x = tf.constant(one_batch()[0])
+    results["saved/weights"] = np.array(saved.get_weights(), dtype=object)
+    results["saved/output"] = saved(x).numpy()
+    results["saved/shards"] = len(saved.weights[0].value.variables)
+    for num_shards in (3, 1):
+        model = build(num_shards)
+        model_checkpoint(model).read(path).assert_consumed()
+        table = model.weights[0].value
+        results[f"restored{num_shards}/shards"] = len(getattr(table, "variables", [table]))
+        results[f"restored{num_shards}/weights"] = np.array(model.get_weights(), dtype=object)
+        results[f"restored{num_shards}/output"] = model(x).numpy()
+    plain = strategy_fit.make_model(vocabulary)
+    plain.set_weights([np.zeros(w.shape, w.dtype) for w in plain.weights])
+    model_checkpoint(plain).read(path).assert_consumed()
+    keras_path = os.path.join(directory, "restored.keras")
+    plain.save(keras_path)
+    loaded = keras.models.load_model(keras_path)
+    results["keras/weights"] = np.array(loaded.get_weights(), dtype=object)
+    results["keras/output"] = loaded(x).numpy()
+    return results
+
+
 def main():
     from tf_dynemb.distribute import ParameterServerTrainer
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--task", choices=("sgd", "lazy_adam"))
+    parser.add_argument("--task", choices=("sgd", "lazy_adam", "sharding"))
     parser.add_argument("--output")
     parser.add_argument("--checkpoint_dir")
     args = parser.parse_args()
+    if args.task == "sharding":
+        partitioner = SettableShards()
+        results = sharding(start_cluster(partitioner), partitioner, args.checkpoint_dir)
+        np.savez(args.output, **results)
+        return
     # The table (99 x 8 float32, 3,168 bytes) gets 2 shards; the Dense layer's
     # kernel (32 bytes) and bias stay whole.
     strategy = start_cluster(tf.distribute.experimental.partitioners.MinSizePartitioner(
         min_shard_bytes=1024, max_shards=NUM_PS))
     model = sharded_model(strategy)
     table = table_of(model)
-    results = {"num_shards": len(table.value.variables),
-               "shard_devices": [s.device for s in table.value.variables]}
+    results = {f"initial/{i}": w for i, w in enumerate(model.get_weights())}
+    results.update({"num_shards": len(table.value.variables),
+               "shard_devices": [s.device for s in table.value.variables]})
     with strategy.scope():
         optimizer = strategy_fit.make_optimizer(args.task)
         metric = __import__("keras").metrics.MeanAbsoluteError()

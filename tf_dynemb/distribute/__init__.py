@@ -1,5 +1,6 @@
 """Training on raw strings with tf.distribute strategies."""
 
+from tf_dynemb.distribute.checkpoints import model_checkpoint
 from tf_dynemb.distribute.first_batch_build import keras_reduces_first_batch
 from tf_dynemb.distribute.multi_worker_logs import keras_reduces_scalar_logs_along_axis0
 from tf_dynemb.distribute.parameter_server_trainer import ParameterServerTrainer
@@ -10,4 +11,5 @@ __all__ = [
     "enable_string_inputs",
     "keras_reduces_first_batch",
     "keras_reduces_scalar_logs_along_axis0",
+    "model_checkpoint",
 ]

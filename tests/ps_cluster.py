@@ -160,6 +160,8 @@ def sharding(strategy, partitioner, directory):
         results[f"restored{num_shards}/shards"] = len(getattr(table, "variables", [table]))
         results[f"restored{num_shards}/weights"] = np.array(model.get_weights(), dtype=object)
         results[f"restored{num_shards}/output"] = model(x).numpy()
+    for flavor in ("portable", "fused"):
+        results.update(export(saved, x, flavor, directory))
     plain = strategy_fit.make_model(vocabulary)
     plain.set_weights([np.zeros(w.shape, w.dtype) for w in plain.weights])
     model_checkpoint(plain).read(path).assert_consumed()
@@ -169,6 +171,36 @@ def sharding(strategy, partitioner, directory):
     results["keras/weights"] = np.array(loaded.get_weights(), dtype=object)
     results["keras/output"] = loaded(x).numpy()
     return results
+
+
+def export(model, x, flavor, directory):
+    """Exports the sharded `model`; returns what the SavedModel holds and
+    serves."""
+    from tf_dynemb.serving import export_model
+
+    path = export_model(model, os.path.join(directory, f"export_{flavor}"), flavor=flavor)
+    served = tf.saved_model.load(path).signatures["serving_default"]
+    output = next(iter(served(tf.constant(x)).values())).numpy()
+    variables = tf.train.list_variables(os.path.join(path, "variables", "variables"))
+    return {f"export/{flavor}/output": output,
+            f"export/{flavor}/variable_shapes": np.array(
+                [tuple(shape) for _, shape in variables if shape], dtype=object),
+            f"export/{flavor}/largest_float_constant": largest_float_constant(path)}
+
+
+def largest_float_constant(path):
+    """Elements of the largest floating-point constant in a SavedModel's graph."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    graph = saved.meta_graphs[0].graph_def
+    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+    sizes = [int(np.prod([d.size for d in n.attr["value"].tensor.tensor_shape.dim]))
+             for n in nodes
+             if n.op == "Const" and tf.dtypes.as_dtype(n.attr["dtype"].type).is_floating]
+    return max(sizes, default=0)
 
 
 def main():

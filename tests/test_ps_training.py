@@ -74,6 +74,17 @@ def test_checkpoint_of_two_shards_restores_elsewhere(sharding, restored):
                                rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("flavor", ["portable", "fused"])
+def test_sharded_model_exports_its_table_as_one_variable(sharding, flavor):
+    shapes = [tuple(s) for s in sharding[f"export/{flavor}/variable_shapes"]]
+    assert (99, 8) in shapes  # the whole table, one variable
+    assert not any(s[0] in (49, 50) for s in shapes if len(s) == 2)  # no shard
+    # Not a constant: no float constant of the graph is nearly as large.
+    assert sharding[f"export/{flavor}/largest_float_constant"] < 99
+    np.testing.assert_allclose(sharding[f"export/{flavor}/output"], sharding["saved/output"],
+                               rtol=0, atol=1e-6)
+
+
 def test_trainer_gives_single_device_sgd_weights(tmp_path):
     result = run_cluster("sgd", tmp_path)
     assert int(result["num_shards"]) == 2

@@ -9,7 +9,6 @@ Usage: python tests/ps_cluster.py --task={sgd,lazy_adam,sharding} --output=FILE.
 
 import argparse
 import os
-import socket
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -25,31 +24,10 @@ NUM_WORKERS, NUM_PS = 2, 2
 STEPS, BATCH = 6, 16
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
 def start_cluster(partitioner):
-    """Workers and parameter servers as in-process servers on loopback; this
-    process is the chief (the coordinator)."""
-    spec = tf.train.ClusterSpec({
-        "chief": [f"localhost:{free_port()}"],
-        "worker": [f"localhost:{free_port()}" for _ in range(NUM_WORKERS)],
-        "ps": [f"localhost:{free_port()}" for _ in range(NUM_PS)],
-    })
-    # As TensorFlow's own in-process clusters: a worker with fewer inter-op
-    # threads than workers + 1 can hang.
-    config = tf.compat.v1.ConfigProto(inter_op_parallelism_threads=NUM_WORKERS + 1)
-    for job, count in (("worker", NUM_WORKERS), ("ps", NUM_PS)):
-        for i in range(count):
-            tf.distribute.Server(spec, job_name=job, task_index=i, protocol="grpc",
-                                 config=config, start=True)
-    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
-        spec, rpc_layer="grpc", task_type="chief", task_id=0)
-    return tf.distribute.experimental.ParameterServerStrategy(
-        resolver, variable_partitioner=partitioner)
+    from tf_dynemb.distribute import start_loopback_cluster
+
+    return start_loopback_cluster(NUM_WORKERS, NUM_PS, partitioner)
 
 
 def one_batch():

@@ -2,6 +2,7 @@
 
 from tf_dynemb.distribute.checkpoints import model_checkpoint
 from tf_dynemb.distribute.first_batch_build import keras_reduces_first_batch
+from tf_dynemb.distribute.loopback_cluster import start_loopback_cluster
 from tf_dynemb.distribute.multi_worker_logs import keras_reduces_scalar_logs_along_axis0
 from tf_dynemb.distribute.parameter_server_trainer import ParameterServerTrainer
 from tf_dynemb.distribute.string_inputs import enable_string_inputs
@@ -14,5 +15,6 @@ __all__ = [
     "keras_reduces_first_batch",
     "keras_reduces_scalar_logs_along_axis0",
     "model_checkpoint",
+    "start_loopback_cluster",
     "unsharded_copy",
 ]

@@ -7,13 +7,12 @@ limited to 2 GB): it must be a variable of the SavedModel.
 
 Usage: python bench/sharded_export_bench.py [--rows 4300000] [--output_dim 128]
     [--flavor portable] [--workdir DIR]
-Not a test: it needs about 4 x the table's size in memory (the shards, the
-unsharded copy, the SavedModel the export loads back to check itself).
+Not a test: the export needs several times the table's size in memory (the shards,
+the unsharded copy, what the saver writes, the SavedModel loaded back for the check).
 """
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,7 +36,27 @@ WORDS = ["the", "of", "and", "tokenizationally", "qzxvq", "東京", ""]
 
 
 def peak_rss_gib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    """This process's peak resident memory since it started or since the last
+    `reset_peak_rss` (VmHWM: unlike getrusage's ru_maxrss, it is not
+    inherited from the parent across fork and exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def rss_gib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 2**20
+    raise RuntimeError("/proc/self/status has no VmRSS line")
+
+
+def reset_peak_rss():
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def directory_gib(path):
@@ -93,8 +112,9 @@ def main(argv):
         model = make_model(FLAGS.rows, FLAGS.output_dim)
     table = model.weights[0].value
     build_s = time.perf_counter() - start
-    rss_after_build = peak_rss_gib()
+    build_peak, rss_before_export = peak_rss_gib(), rss_gib()
     expected = model(tf.constant(WORDS)).numpy()
+    reset_peak_rss()
     start = time.perf_counter()
     path = export_model(model, os.path.join(workdir, "model"), flavor=FLAGS.flavor,
                         warmup_inputs=np.array(WORDS, dtype=object))
@@ -110,7 +130,8 @@ def main(argv):
         "shards": [f"{s.device} {tuple(s.shape)}" for s in table.variables],
         "flavor": FLAGS.flavor,
         "build_s (sharded table, initialized)": round(build_s, 1),
-        "peak_rss_gib after build (shards live in this process)": round(rss_after_build, 2),
+        "build peak_rss_gib (the shards live in this process)": round(build_peak, 2),
+        "rss_gib before export": round(rss_before_export, 2),
         "export_s (copy + write + reload check)": round(export_s, 1),
         "export peak_rss_gib": round(export_peak, 2),
         "savedmodel_gib": round(directory_gib(path), 2),

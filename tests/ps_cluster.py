@@ -116,6 +116,21 @@ def sharding(strategy, partitioner, directory):
                 [tf.convert_to_tensor(g).numpy() for g in grads])
             results[f"{name}/num_shards"] = len(shards)
 
+    partitioner.num_shards = 2
+    for seed in (None, 3):
+        with strategy.scope():
+            drawn = DynamicEmbedding(4, num_oov_buckets=100,
+                                     embeddings_initializer=keras.initializers.RandomUniform(
+                                         -0.05, 0.05, seed=seed))
+            drawn.build()
+        results[f"init/{seed}/shards"] = np.array(
+            [s.numpy() for s in drawn.embeddings.value.variables])
+    # What shard 1 holds if drawn by itself (seed shifted by its first row),
+    # and if sliced from a whole draw.
+    uniform = keras.initializers.RandomUniform
+    results["init/3/alone"] = uniform(-0.05, 0.05, seed=3 + 50)((50, 4)).numpy()
+    results["init/3/sliced"] = uniform(-0.05, 0.05, seed=3)((100, 4)).numpy()[50:]
+
     def build(num_shards):
         partitioner.num_shards = num_shards
         with strategy.scope():

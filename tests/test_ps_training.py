@@ -61,6 +61,19 @@ def test_sharded_gradient_is_sparse_per_shard(sharding, combiner, path):
     assert np.count_nonzero(np.any(want != 0, axis=1)) > 5
 
 
+@pytest.mark.parametrize("seed", ["None", "3"])
+def test_sharded_table_is_drawn_shard_by_shard(sharding, seed):
+    # Each parameter server draws its own shard (no whole table on the chief):
+    # same distribution, different values, even with one integer seed.
+    shards = sharding[f"init/{seed}/shards"]
+    assert shards.shape == (2, 50, 4)
+    assert not np.allclose(shards[0], shards[1])
+    assert np.all(np.abs(shards) <= 0.05) and np.std(shards) > 0.02
+    if seed == "3":
+        np.testing.assert_array_equal(shards[1], sharding["init/3/alone"])
+        assert not np.allclose(shards[1], sharding["init/3/sliced"])
+
+
 @pytest.mark.parametrize("restored", ["restored3", "restored1", "keras"])
 def test_checkpoint_of_two_shards_restores_elsewhere(sharding, restored):
     assert int(sharding["saved/shards"]) == 2

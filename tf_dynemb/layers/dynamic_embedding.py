@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tf_dynemb.model_format import VocabularyConfig
 from tf_dynemb.distribute import sharded_lookup
+from tf_dynemb.distribute.partitioned_init import partitioned_initialization
 from tf_dynemb.ops import COMBINERS, build_model, segment
 from tf_dynemb.ops import lookup as fused_lookup
 from tf_dynemb.reference import ReferenceLookup
@@ -286,13 +287,17 @@ class DynamicEmbedding(StringInputLayer):
         return self._sizes[0] + self._sizes[1] + self.num_oov_buckets
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
-            name="embeddings",
-        )
+        shape = (self.input_dim, self.output_dim)
+        # Under ParameterServerStrategy each shard is drawn where it lives.
+        with partitioned_initialization(self.embeddings_initializer, shape,
+                                        self.variable_dtype):
+            self.embeddings = self.add_weight(
+                shape=shape,
+                initializer=self.embeddings_initializer,
+                regularizer=self.embeddings_regularizer,
+                constraint=self.embeddings_constraint,
+                name="embeddings",
+            )
         self.built = True
 
     def call(self, inputs):

@@ -126,3 +126,19 @@ def test_trainer_runs_lazy_adam_asynchronously_with_checkpoints(tmp_path):
     assert shapes.count((50, 8)) == 2 and shapes.count((49, 8)) == 2
     assert sorted(os.listdir(checkpoints))[0] == "checkpoint"
     assert any(name.startswith("ckpt-2.index") for name in os.listdir(checkpoints))
+
+
+def test_trainer_and_helpers_reject_what_they_cannot_use():
+    import keras
+
+    from tf_dynemb.distribute import (ParameterServerTrainer, model_checkpoint,
+                                      start_loopback_cluster)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="needs a ParameterServerStrategy. Received: "
+                                         "strategy=_DefaultDistributionStrategy"):
+        ParameterServerTrainer(model, "mse", keras.optimizers.SGD())
+    with pytest.raises(ValueError, match="Build model"):
+        model_checkpoint(keras.Sequential([keras.layers.Dense(1)]))
+    with pytest.raises(ValueError, match="`num_ps` must be an int >= 1. Received: num_ps=0"):
+        start_loopback_cluster(num_workers=1, num_ps=0)

@@ -83,7 +83,7 @@ def sharding(strategy, partitioner, directory):
     import keras
 
     from tf_dynemb.distribute import model_checkpoint
-    from tf_dynemb.layers import DynamicEmbedding
+    from tf_dynemb.layers import DynamicEmbedding, TextEmbedding
 
     results = {}
     _, _, vocabulary = one_batch()
@@ -115,6 +115,19 @@ def sharding(strategy, partitioner, directory):
             results[f"{name}/gradient_got"] = np.concatenate(
                 [tf.convert_to_tensor(g).numpy() for g in grads])
             results[f"{name}/num_shards"] = len(shards)
+
+    text_kwargs = dict(vocabulary=vocabulary, wordpiece_vocabulary=pieces, num_oov_buckets=7,
+                       output_mode="sequence")
+    plain_text = TextEmbedding(8, **text_kwargs)
+    sentences = tf.constant(["The json module, tokenizationally.", "qzxvq CSV files"])
+    plain_text(sentences)
+    with strategy.scope():
+        sharded_text = TextEmbedding(8, **text_kwargs)
+        sharded_text(sentences)
+    sharded_text.set_weights(plain_text.get_weights())
+    results["text/shards"] = len(sharded_text.weights[0].value.variables)
+    results["text/want"] = plain_text(sentences).numpy()
+    results["text/got"] = sharded_text(sentences).numpy()
 
     partitioner.num_shards = 2
     for seed in (None, 3):
@@ -229,7 +242,10 @@ def main():
     results.update({f"weight/{i}": w for i, w in enumerate(model.get_weights())})
     results["iterations"] = int(optimizer.iterations.numpy())
     results["loss_count"] = float(trainer.loss_tracker.count.numpy())
-    results["slot_shapes"] = [tuple(v.shape) for v in optimizer.variables if len(v.shape) == 2]
+    slots = [v for v in optimizer.variables if len(v.shape) == 2]
+    results["slot_shapes"] = [tuple(v.shape) for v in slots]
+    results["slot_devices"] = [v.value.device for v in slots]
+    results["shard_shapes"] = [tuple(s.shape) for s in table.value.variables]
     if args.task == "sgd":
         results.update({f"single/{i}": w for i, w in enumerate(single_device_sgd())})
     np.savez(args.output, **{k: np.array(v, dtype=object) if isinstance(v, list) else v

@@ -61,6 +61,13 @@ def test_sharded_gradient_is_sparse_per_shard(sharding, combiner, path):
     assert np.count_nonzero(np.any(want != 0, axis=1)) > 5
 
 
+def test_sharded_text_embedding_matches_unsharded(sharding):
+    assert int(sharding["text/shards"]) == 2
+    got, want = sharding["text/got"], sharding["text/want"]
+    assert got.shape == want.shape and got.shape[-1] == 8 and np.any(got != 0)
+    np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("seed", ["None", "3"])
 def test_sharded_table_is_drawn_shard_by_shard(sharding, seed):
     # Each parameter server draws its own shard (no whole table on the chief):
@@ -124,6 +131,10 @@ def test_trainer_runs_lazy_adam_asynchronously_with_checkpoints(tmp_path):
     # One pair of Adam moments per shard (50 + 49 rows), beside each shard.
     shapes = sorted(tuple(s) for s in result["slot_shapes"])
     assert shapes.count((50, 8)) == 2 and shapes.count((49, 8)) == 2
+    shard_device = dict(zip((tuple(s) for s in result["shard_shapes"]), result["shard_devices"]))
+    for shape, device in zip(result["slot_shapes"], result["slot_devices"]):
+        if tuple(shape) in shard_device:
+            assert device == shard_device[tuple(shape)], (shape, device)
     assert sorted(os.listdir(checkpoints))[0] == "checkpoint"
     assert any(name.startswith("ckpt-2.index") for name in os.listdir(checkpoints))
 

@@ -60,6 +60,22 @@ def pool_sharded(shards, row_ids, row_weights, row_word, num_words, dtype):
     return tf.cast(sums * word_weight[:, tf.newaxis], dtype)
 
 
+def embed(words, table, rows_of):
+    """Vectors `[..., D]` and kinds `[...]` of `words` (any shape, or ragged)
+    from the sharded `table`; `rows_of(flat_words)` gives the rows
+    `(row_ids, row_weights, row_word, kind)`."""
+    if not isinstance(words, tf.RaggedTensor):
+        words = tf.convert_to_tensor(words)
+    flat = words.flat_values if isinstance(words, tf.RaggedTensor) else tf.reshape(words, [-1])
+    row_ids, row_weights, row_word, kind = rows_of(flat)
+    vectors = pool_sharded(shards_of(table), row_ids, row_weights, row_word,
+                           tf.size(flat, out_type=tf.int64), table.dtype)
+    if isinstance(words, tf.RaggedTensor):
+        return words.with_flat_values(vectors), words.with_flat_values(kind)
+    shape = tf.concat([tf.shape(words), [int(table.shape[1])]], axis=0)
+    return tf.reshape(vectors, shape), tf.reshape(kind, tf.shape(words))
+
+
 def weights_of(row_lengths, combiner):
     """Per-word weight of each of its rows for `combiner` (float32)."""
     counts = tf.cast(tf.maximum(row_lengths, 1), tf.float32)

@@ -324,26 +324,18 @@ class DynamicEmbedding(StringInputLayer):
     def _sharded_lookup(self, words):
         """The lookup of a table created under a `variable_partitioner`: the
         rows of each word are found as usual, then gathered shard by shard."""
-        if not isinstance(words, tf.RaggedTensor):
-            words = tf.convert_to_tensor(words)
-        flat = words.flat_values if isinstance(words, tf.RaggedTensor) else tf.reshape(words, [-1])
+        return sharded_lookup.embed(words, self.embeddings, self._rows_of)
+
+    def _rows_of(self, flat_words):
+        """(row_ids, row_weights, row_word, kind) of 1-D words."""
         if self._use_custom_op:
-            row_ids, row_weights, row_word, kind = segment(
-                flat, self._vocabulary_model, self.combiner)
-        else:
-            if self._reference is None:
-                self._make_reference()
-            rows, kind = self._reference.rows(flat)
-            row_ids, row_word = rows.flat_values, rows.value_rowids()
-            row_weights = tf.gather(
-                sharded_lookup.weights_of(rows.row_lengths(), self.combiner), row_word)
-        vectors = sharded_lookup.pool_sharded(
-            sharded_lookup.shards_of(self.embeddings), row_ids, row_weights, row_word,
-            tf.size(flat, out_type=tf.int64), self.embeddings.dtype)
-        if isinstance(words, tf.RaggedTensor):
-            return words.with_flat_values(vectors), words.with_flat_values(kind)
-        shape = tf.concat([tf.shape(words), [self.output_dim]], axis=0)
-        return tf.reshape(vectors, shape), tf.reshape(kind, tf.shape(words))
+            return segment(flat_words, self._vocabulary_model, self.combiner)
+        if self._reference is None:
+            self._make_reference()
+        rows, kind = self._reference.rows(flat_words)
+        row_word = rows.value_rowids()
+        weights = sharded_lookup.weights_of(rows.row_lengths(), self.combiner)
+        return rows.flat_values, tf.gather(weights, row_word), row_word, kind
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_empty:

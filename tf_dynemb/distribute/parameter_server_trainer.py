@@ -46,7 +46,7 @@ class ParameterServerTrainer:
 
     Examples:
 
-    >>> trainer = ParameterServerTrainer(model, "mse", LazyAdam(1e-3))
+    >>> trainer = ParameterServerTrainer(model, "mse", optimizer, strategy=strategy)
     >>> history = trainer.fit(dataset_fn, steps_per_epoch=100, epochs=2)
     """
 
@@ -60,7 +60,8 @@ class ParameterServerTrainer:
             raise ValueError(f"Build model '{model.name}' under strategy.scope() first "
                              "(call it once or call build()); it is not built.")
         if max_steps_in_flight is not None and (
-                not isinstance(max_steps_in_flight, int) or max_steps_in_flight < 1):
+                isinstance(max_steps_in_flight, bool) or not isinstance(max_steps_in_flight, int)
+                or max_steps_in_flight < 1):
             raise ValueError("`max_steps_in_flight` must be None or an int >= 1. "
                              f"Received: max_steps_in_flight={max_steps_in_flight!r}")
         self.model, self.optimizer = model, optimizer

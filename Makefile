@@ -13,7 +13,7 @@ NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CU
 CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
-.PHONY: build test demo bench gpu gpu-harness gpu-check wheel clean cc-loader
+.PHONY: build test demo bench gpu gpu-harness gpu-check wheel clean cc-loader fuzz fuzz-coverage
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -101,6 +101,35 @@ gpu-harness: build/gpu_harness build/text_words.txt
 
 gpu-check: build/gpu_harness build/text_words.txt
 	compute-sanitizer --tool memcheck --error-exitcode 3 build/gpu_harness --check-only $(HARNESS_ARGS)
+
+# libFuzzer over the TF-free core with AddressSanitizer and UBSan. Seeds are
+# valid models written by build_model; findings land in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+build/fuzz/core_fuzzer: ops/fuzz/core_fuzzer.cc $(CORE_SRCS) $(CORE_HDRS)
+	@command -v clang++ >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq clang; }
+	mkdir -p build/fuzz
+	clang++ $(FUZZ_FLAGS) ops/fuzz/core_fuzzer.cc $(CORE_SRCS) -o $@
+
+fuzz: build build/fuzz/core_fuzzer
+	rm -rf build/fuzz/seeds && $(PY) ops/fuzz/make_seeds.py build/fuzz/seeds
+	mkdir -p build/fuzz/corpus
+	cd build/fuzz && ./core_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus seeds
+
+# Line coverage of the core by the fuzz corpus (after `make fuzz`).
+build/fuzz/core_fuzzer_cov: ops/fuzz/core_fuzzer.cc $(CORE_SRCS) $(CORE_HDRS)
+	clang++ -std=c++17 -O1 -I. -fsanitize=fuzzer -fprofile-instr-generate \
+		-fcoverage-mapping ops/fuzz/core_fuzzer.cc $(CORE_SRCS) -o $@
+
+fuzz-coverage: build/fuzz/core_fuzzer_cov
+	cd build/fuzz && LLVM_PROFILE_FILE=cov.profraw ./core_fuzzer_cov -runs=0 corpus seeds
+	llvm-profdata merge -sparse build/fuzz/cov.profraw -o build/fuzz/cov.profdata
+	llvm-cov report build/fuzz/core_fuzzer_cov -instr-profile=build/fuzz/cov.profdata \
+		$(CORE_SRCS) ops/core/model_format.h ops/core/segmenter.h ops/core/pooling.h \
+		ops/core/fingerprint64.h
 
 clean:
 	$(BAZEL) clean

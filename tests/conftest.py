@@ -10,8 +10,16 @@ import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from tf_dynemb import sample_text  # noqa: E402
+
+# Property tests: fixed examples on CI; `pytest --hypothesis-profile=long` explores.
+_PROFILE = dict(deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=200, derandomize=True, **_PROFILE)
+settings.register_profile("long", max_examples=2000, **_PROFILE)
+settings.load_profile("ci")
 
 ADVERSARIAL_WORDS = [
     b"", b"a", b"the", b"caf\xc3\xa9", "東京".encode(), "\U0001f642".encode(),

@@ -96,7 +96,7 @@ def test_inspect_model_buffer(capsys, tmp_path):
     (lambda p: (p / "x.txt").write_text("hello") and p / "x.txt",
      "is neither a .keras model, a SavedModel directory nor a tf_dynemb model buffer."),
     (lambda p: (p / "x.bin").write_bytes(b"TFDE" + b"\0" * 10) and p / "x.bin",
-     "Not a tf_dynemb model: only 14 bytes."),
+     "Invalid model: model buffer is shorter than its 120-byte header (received 14 bytes)"),
 ])
 def test_inspect_bad_paths(capsys, tmp_path, make, message):
     status, _, err = run_cli(capsys, "inspect", make(tmp_path))

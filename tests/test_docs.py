@@ -55,12 +55,17 @@ for i, (kind, code) in enumerate(json.load(open(sys.argv[1]))):
 """
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def runnable_blocks(path):
+    return [(kind, code) for kind, code, reason in code_blocks(path)
+            if kind is not None and reason is None]
+
+
+RUNNABLE_DOCS = [path for path in DOCS if runnable_blocks(path)]
+
+
+@pytest.mark.parametrize("path", RUNNABLE_DOCS, ids=lambda p: str(p.relative_to(REPO)))
 def test_code_blocks_run(path, tmp_path):
-    blocks = [(kind, code) for kind, code, reason in code_blocks(path)
-              if kind is not None and reason is None]
-    if not blocks:
-        pytest.skip(f"{path.name} has no runnable code blocks")
+    blocks = runnable_blocks(path)
     (tmp_path / "blocks.json").write_text(json.dumps(blocks))
     result = subprocess.run([sys.executable, "-c", _DRIVER, "blocks.json", path.name],
                             cwd=tmp_path, env=_environment(), capture_output=True, text=True,

@@ -1,5 +1,6 @@
 """Python wrappers of the fused ops, and the sparse gradient of the lookup."""
 
+import numbers
 import re
 
 import tensorflow as tf
@@ -31,6 +32,24 @@ def _as_string_vector(values, name):
     return tf.reshape(t, [-1])
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def _int_argument(name, value, minimum):
+    """`value` as an int: bools, floats, ints below `minimum` or beyond int64
+    raise an error naming the argument. The kernel checks the model format's
+    upper bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be an int. Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value}")
+    if value > _INT64_MAX:
+        raise ValueError(f"`{name}` is too large. Received: {name}={value}")
+    return int(value)
+
+
 def build_model(
     words=(),
     pieces=(),
@@ -50,7 +69,8 @@ def build_model(
         num_oov_buckets: int >= 0, hash buckets for words that are neither
             in `words` nor splittable into `pieces`.
         suffix_indicator: marks continuation pieces. Defaults to `"##"`.
-        max_bytes_per_word: longer words are not split. Defaults to 100.
+        max_bytes_per_word: int in [1, 255]; longer words are not split.
+            Defaults to 100.
         unknown_token: optional piece used for unsplittable words when
             `num_oov_buckets == 0`.
 
@@ -61,24 +81,16 @@ def build_model(
         ValueError: for vocabularies or arguments the builder rejects (run
             eagerly; inside a graph the op fails when it runs).
     """
-    if int(num_oov_buckets) < 0:
-        raise ValueError(
-            "`num_oov_buckets` must be >= 0. "
-            f"Received: num_oov_buckets={num_oov_buckets}"
-        )
-    if int(max_bytes_per_word) < 1:
-        raise ValueError(
-            "`max_bytes_per_word` must be >= 1. "
-            f"Received: max_bytes_per_word={max_bytes_per_word}"
-        )
+    num_oov_buckets = _int_argument("num_oov_buckets", num_oov_buckets, 0)
+    max_bytes_per_word = _int_argument("max_bytes_per_word", max_bytes_per_word, 1)
     if unknown_token == "":
         raise ValueError("`unknown_token` must be None or a piece, not ''.")
     arguments = dict(
         words=_as_string_vector(words, "words"),
         pieces=_as_string_vector(pieces, "pieces"),
-        num_oov_buckets=int(num_oov_buckets),
+        num_oov_buckets=num_oov_buckets,
         suffix_indicator=suffix_indicator,
-        max_bytes_per_word=int(max_bytes_per_word),
+        max_bytes_per_word=max_bytes_per_word,
         unknown_token=unknown_token or "",
     )
     if not tf.executing_eagerly():
@@ -86,8 +98,12 @@ def build_model(
     try:
         return _ops.tf_dynemb_build_model(**arguments)
     except tf.errors.InvalidArgumentError as e:
-        # The builder's own message, without TensorFlow's op-name prefix.
-        raise ValueError(_OP_ERROR_DECORATION.sub("", e.message).strip()) from None
+        raise ValueError(op_error_message(e)) from None
+
+
+def op_error_message(error):
+    """A kernel's own message, without TensorFlow's op-name decorations."""
+    return _OP_ERROR_DECORATION.sub("", error.message).strip()
 
 
 def resource_variable(table):
@@ -244,3 +260,4 @@ def _resource_lookup_with_rows_grad(op, grad_embeddings, *unused_grads):
 
 tf.no_gradient("TfDynembSegment")
 tf.no_gradient("TfDynembBuildModel")
+tf.no_gradient("TfDynembDecodeModel")

@@ -4,57 +4,124 @@ It is the oracle of the tests and the `portable` export flavor: a SavedModel
 made from it runs on a stock `tensorflow_model_server`.
 """
 
+import dataclasses
+
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
+from tensorflow_text.core.pybinds import pywrap_fast_wordpiece_tokenizer_model_builder
 
 from tf_dynemb import kinds
 from tf_dynemb.model_format import VocabularyConfig, decode_model
-from tf_dynemb.ops import check_lookup_args
+from tf_dynemb.ops import build_model, check_lookup_args
 
-_SENTINEL_STEM = "<tf_dynemb:unsplittable>"
+_SENTINEL_STEM = b"tf_dynemb:unsplittable>"
+
+
+def _as_bytes(token):
+    return token.encode("utf-8", "surrogateescape") if isinstance(token, str) else bytes(token)
+
+
+def _suffix_bytes(config):
+    return config.suffix_indicator.encode("utf-8", "surrogateescape")
 
 
 def _sentinel(config):
-    """An unknown token no word can match: longer than max_bytes_per_word."""
-    stem = _SENTINEL_STEM
-    if config.suffix_indicator.startswith("<"):
-        stem = "~" + stem
-    pad = max(0, config.max_bytes_per_word + 1 - len(stem))
-    return stem + "~" * pad
+    """A token no split word can match: longer than max_bytes_per_word (at
+    most 255, so it fits FastWordpiece's 256 bytes), not a continuation piece,
+    not one of the pieces."""
+    for first in b"<~!":
+        if _suffix_bytes(config)[0] == first:
+            continue
+        sentinel = bytes([first]) + _SENTINEL_STEM
+        sentinel += b"~" * max(0, config.max_bytes_per_word + 1 - len(sentinel))
+        if sentinel not in config.pieces:
+            return sentinel
+    raise AssertionError("unreachable: three first bytes, one suffix indicator, one sentinel")
+
+
+def _wordpiece_model(config, sentinel):
+    """The FastWordpiece model bytes that FastWordpieceTokenizer(vocab=...)
+    would build; tokens go as bytes, so invalid UTF-8 stays as it is."""
+    buf = pywrap_fast_wordpiece_tokenizer_model_builder.build_fast_wordpiece_model(
+        list(config.pieces) + [sentinel], config.max_bytes_per_word, _suffix_bytes(config),
+        sentinel, True, False)
+    return tf.constant(np.frombuffer(buf, np.uint8))
+
+
+def fingerprint(tensor):
+    """Fingerprint64 of a tensor's bytes (strings: of their fingerprints, so
+    boundaries count), as a uint8 [8] tensor; stock ops only."""
+    if tensor.dtype == tf.string:
+        tensor = tf.fingerprint(tensor)
+    return tf.fingerprint(tf.reshape(tensor, [1, -1]))[0]
+
+
+class _CheckedInitializer(tf.lookup.KeyValueTensorInitializer):
+    """Fills the word table once its keys, values and every other vocabulary
+    constant match the fingerprints taken when the lookup was built.
+
+    A SavedModel runs table initializers when it is loaded, so a damaged
+    constant fails the load with a message naming it, before any request (and
+    before TF Text reads a byte of a damaged WordPiece model)."""
+
+    def __init__(self, keys, values, extra):
+        super().__init__(keys, values)
+        self._checked = {"word strings": keys, "word ids": values, **extra}
+        self._expected = {name: fingerprint(t).numpy() for name, t in self._checked.items()}
+
+    def initialize(self, table):
+        checks = []
+        for name, tensor in self._checked.items():
+            intact = tf.reduce_all(tf.equal(fingerprint(tensor), self._expected[name]))
+            checks.append(tf.debugging.Assert(intact, [
+                f"tf_dynemb: the {name} constant of this portable model is damaged "
+                "(its fingerprint changed since export); re-export the model."]))
+        with tf.control_dependencies(checks):
+            return super().initialize(table)
 
 
 class ReferenceLookup(tf.Module):
     """Stock-op lookup for one vocabulary: StaticHashTable for words,
-    FastWordpieceTokenizer for pieces, to_hash_bucket_fast for buckets."""
+    FastWordpieceTokenizer for pieces, to_hash_bucket_fast for buckets.
+
+    It accepts exactly the vocabularies `build_model` accepts (ValueError
+    otherwise). Its vocabulary constants are fingerprinted when it is built
+    and checked whenever its word table is initialized (at construction, and
+    when a SavedModel holding it is loaded)."""
 
     def __init__(self, config: VocabularyConfig, name=None):
         super().__init__(name=name)
+        config = dataclasses.replace(
+            config, words=tuple(map(_as_bytes, config.words)),
+            pieces=tuple(map(_as_bytes, config.pieces)),
+            unknown_token=None if config.unknown_token is None else _as_bytes(
+                config.unknown_token))
+        # The fused builder's checks decide what a vocabulary may hold, for
+        # both paths: ValueError for anything build_model refuses.
+        build_model(list(config.words), list(config.pieces), config.num_oov_buckets,
+                    _suffix_bytes(config), config.max_bytes_per_word, config.unknown_token)
         self.config = config
         self._num_words = len(config.words)
         self._num_pieces = len(config.pieces)
-        self._word_table = None
-        if config.words:
-            self._word_table = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(config.words, tf.string),
-                    tf.range(self._num_words, dtype=tf.int64),
-                ),
-                default_value=-1,
-            )
+        extra = {}
         self._tokenizer = None
         if config.pieces:
-            sentinel = _sentinel(config)
             self._sentinel_id = self._num_pieces
+            wordpiece_model = _wordpiece_model(config, _sentinel(config))
+            extra["WordPiece model"] = wordpiece_model
             self._tokenizer = tf_text.FastWordpieceTokenizer(
-                vocab=[p if isinstance(p, str) else p.decode("utf-8", "surrogateescape")
-                       for p in config.pieces] + [sentinel],
-                suffix_indicator=config.suffix_indicator,
-                max_bytes_per_word=config.max_bytes_per_word,
-                token_out_type=tf.int64,
-                unknown_token=sentinel,
-                no_pretokenization=True,
-                support_detokenization=False,
-            )
+                model_buffer=wordpiece_model, token_out_type=tf.int64)
+        # Padding ("", never a word) maps to -1 as misses do; it keeps the
+        # table non-empty, as LookupTableImportV2 requires.
+        self._word_table = tf.lookup.StaticHashTable(
+            _CheckedInitializer(
+                tf.constant([b""] + list(config.words), tf.string),
+                tf.range(-1, self._num_words, dtype=tf.int64),
+                extra,
+            ),
+            default_value=-1,
+        )
         self._unknown_row = -1
         if config.unknown_token is not None:
             self._unknown_row = self._num_words + list(config.pieces).index(
@@ -65,10 +132,7 @@ class ReferenceLookup(tf.Module):
         """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words."""
         n = tf.shape(flat_words, out_type=tf.int64)[0]
         is_pad = tf.equal(flat_words, "")
-        if self._word_table is not None:
-            word_id = self._word_table.lookup(flat_words)
-        else:
-            word_id = tf.fill([n], tf.constant(-1, tf.int64))
+        word_id = self._word_table.lookup(flat_words)
         is_word = word_id >= 0
         if self._tokenizer is not None:
             split = self._tokenizer.tokenize(flat_words)

@@ -3,46 +3,58 @@ format: one `word v1 v2 ... vD` per line, with an optional `COUNT D` header."""
 
 import numpy as np
 
+from tf_dynemb.vocabulary import read_lines, token_problem
+
 
 def load_text_vectors(path, max_words=None):
     """Returns (words, vectors [N, D] float32) from a text vectors file.
 
-    Raises ValueError naming the file and line of anything malformed: a wrong
-    number of values, a value that is not a number, a repeated word.
+    Raises ValueError naming the file and line of anything malformed: invalid
+    UTF-8, a wrong number of values, a value that is not a finite float32
+    number, a word that cannot be a vocabulary token, a repeated word. A
+    leading byte order mark and blank lines are ignored.
     """
     words, rows, seen, dim = [], [], {}, None
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        for line_number, line in enumerate(f, start=1):
-            parts = line.rstrip("\r\n").split(" ")
-            if line_number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                dim = int(parts[1])  # word2vec header: COUNT DIM
-                continue
-            if not line.strip():
-                continue
-            word, values = parts[0], [p for p in parts[1:] if p]
-            if dim is None:
-                dim = len(values)
-            if len(values) != dim or dim == 0:
-                raise ValueError(
-                    f"{path}:{line_number}: expected a word and {dim} values, "
-                    f"got {len(values)} values for {word!r:.40}."
-                )
-            try:
+    for line_number, line in read_lines(path):
+        parts = line.split(" ")
+        if line_number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+            dim = int(parts[1])  # word2vec header: COUNT DIM
+            continue
+        if not line.strip():
+            continue
+        word, values = parts[0], [p for p in parts[1:] if p]
+        if dim is None:
+            dim = len(values)
+        if len(values) != dim or dim == 0:
+            raise ValueError(
+                f"{path}:{line_number}: expected a word and {dim} values, "
+                f"got {len(values)} values for {word!r:.40}."
+            )
+        problem = token_problem(word)
+        if problem:
+            raise ValueError(f"{path}:{line_number}: the word {problem}. Received: {word!r:.40}")
+        try:
+            with np.errstate(over="ignore"):
                 row = np.asarray(values, dtype=np.float32)
-            except ValueError:
-                raise ValueError(
-                    f"{path}:{line_number}: a value of {word!r:.40} is not a number."
-                ) from None
-            if word in seen:
-                raise ValueError(
-                    f"{path}:{line_number}: {word!r:.40} already appeared on line "
-                    f"{seen[word]}."
-                )
-            seen[word] = line_number
-            words.append(word)
-            rows.append(row)
-            if max_words is not None and len(words) >= max_words:
-                break
+        except ValueError:
+            raise ValueError(
+                f"{path}:{line_number}: a value of {word!r:.40} is not a number."
+            ) from None
+        if not np.all(np.isfinite(row)):
+            bad = values[int(np.argmin(np.isfinite(row)))]
+            raise ValueError(
+                f"{path}:{line_number}: value {bad!r} of {word!r:.40} is not a finite "
+                "float32 number (NaN, infinite, or beyond 3.4e38).")
+        if word in seen:
+            raise ValueError(
+                f"{path}:{line_number}: {word!r:.40} already appeared on line "
+                f"{seen[word]}."
+            )
+        seen[word] = line_number
+        words.append(word)
+        rows.append(row)
+        if max_words is not None and len(words) >= max_words:
+            break
     if not words:
         raise ValueError(f"{path}: no vectors found.")
     return words, np.stack(rows)

@@ -328,11 +328,16 @@ TEST(ValidatorTest, RejectsWrongProbeAndPieceBounds) {
 TEST(ValidatorTest, SplitWorkIsBoundedByTheLongestPiece) {
   // Each walk stops after the longest piece (3 bytes), so a 1 MiB word of
   // "a"s costs about 3 unit reads a byte, not a walk to its end each time.
+  // build_model caps max_bytes_per_word at 255; a hand-made buffer need not.
   ModelConfig c;
   c.pieces = {"a", "##a"};
-  c.max_bytes_per_word = 1 << 21;
+  c.max_bytes_per_word = 255;
   std::string buffer;
-  const ModelView m = MustBuild(c, &buffer);
+  MustBuild(c, &buffer);
+  SetU32At(&buffer, kFieldMaxBytesPerWord, 1 << 21);
+  Reseal(&buffer);
+  ModelView m;
+  ASSERT_EQ(Validate(buffer, &m), "");
   const std::string word(1 << 20, 'a');
   const WordRows rows = Classify(m, word);
   EXPECT_EQ(rows.kind, kPieces);

@@ -195,25 +195,41 @@ std::vector<uint32_t> BuildWordSlots(const std::vector<std::string_view>& w,
   return table;
 }
 
+// Bounds of what the stock-op path (TF Text's FastWordpieceTokenizer) can
+// represent; they also bound the segmenter's work per word, which is at most
+// (word bytes) x (longest piece) trie steps: 255 x 320.
+//
+// FastWordpiece refuses a vocabulary token of more than 256 bytes, not
+// counting a leading suffix indicator. The reference marks a failed split
+// with an extra token longer than max_bytes_per_word (so no word that is
+// split can contain it), hence max_bytes_per_word <= 255.
+constexpr int64_t kMaxBytesPerWord = 255;
+constexpr size_t kMaxPieceBytes = 256;
+
 std::string CheckConfig(const ModelConfig& c) {
   if (c.num_oov_buckets < 0) {
     return "`num_oov_buckets` must be >= 0. Received: num_oov_buckets=" +
            std::to_string(c.num_oov_buckets);
   }
-  if (c.max_bytes_per_word < 1 || c.max_bytes_per_word > kMaxRows) {
-    return "`max_bytes_per_word` must be in [1, 2147483647]. Received: "
-           "max_bytes_per_word=" + std::to_string(c.max_bytes_per_word);
+  if (c.max_bytes_per_word < 1 || c.max_bytes_per_word > kMaxBytesPerWord) {
+    return "`max_bytes_per_word` must be in [1, 255] (longer words are "
+           "hashed to a bucket, not split). Received: max_bytes_per_word=" +
+           std::to_string(c.max_bytes_per_word);
   }
   if (c.suffix_indicator.empty() ||
-      c.suffix_indicator.size() > kMaxSuffixIndicatorBytes) {
-    return "`suffix_indicator` must have 1 to 64 bytes. Received: "
-           "suffix_indicator=" + QuoteBytes(c.suffix_indicator);
+      c.suffix_indicator.size() > kMaxSuffixIndicatorBytes ||
+      c.suffix_indicator.find('\0') != std::string_view::npos) {
+    return "`suffix_indicator` must have 1 to 64 bytes, none of them NUL. "
+           "Received: suffix_indicator=" + QuoteBytes(c.suffix_indicator);
   }
   const uint64_t rows = c.words.size() + c.pieces.size() +
                         static_cast<uint64_t>(c.num_oov_buckets);
   if (rows > kMaxRows) {
-    return "The model would have " + std::to_string(rows) +
-           " rows (words + pieces + buckets); at most 2147483647 are allowed.";
+    return "The model would have " + std::to_string(rows) + " rows (" +
+           std::to_string(c.words.size()) + " words + " +
+           std::to_string(c.pieces.size()) + " pieces + num_oov_buckets=" +
+           std::to_string(c.num_oov_buckets) +
+           "); at most 2147483647 are allowed.";
   }
   for (size_t i = 0; i < c.words.size(); ++i) {
     if (c.words[i].empty()) {
@@ -227,6 +243,14 @@ std::string CheckConfig(const ModelConfig& c) {
       return "`pieces` must be non-empty and free of NUL bytes (as "
              "FastWordpieceTokenizer requires). Received: pieces[" +
              std::to_string(i) + "]=" + QuoteBytes(p);
+    }
+    const bool suffix = p.substr(0, c.suffix_indicator.size()) == c.suffix_indicator;
+    const size_t body = p.size() - (suffix ? c.suffix_indicator.size() : 0);
+    if (body > kMaxPieceBytes) {
+      return "`pieces` may hold at most 256 bytes each, not counting a leading "
+             "suffix indicator (FastWordpieceTokenizer's limit). Received: "
+             "pieces[" + std::to_string(i) + "] of " + std::to_string(p.size()) +
+             " bytes: " + QuoteBytes(p);
     }
   }
   if (const auto* dup = FindDuplicate(c.words)) {

@@ -96,6 +96,31 @@ Serializes a vocabulary model: whole words (rows [0, Nw)), WordPiece pieces
 unknown_token, when not empty, must be one of pieces.
 )doc");
 
+// words, pieces: [?]; the rest scalars.
+absl::Status DecodeModelShape(InferenceContext* c) {
+  ShapeHandle unused;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &unused));
+  c->set_output(0, c->Vector(c->UnknownDim()));
+  c->set_output(1, c->Vector(c->UnknownDim()));
+  for (int i = 2; i < 6; ++i) c->set_output(i, c->Scalar());
+  return absl::OkStatus();
+}
+
+REGISTER_OP("TfDynembDecodeModel")
+    .Input("model: uint8")
+    .Output("words: string")
+    .Output("pieces: string")
+    .Output("num_oov_buckets: int64")
+    .Output("suffix_indicator: string")
+    .Output("max_bytes_per_word: int64")
+    .Output("unknown_token: string")
+    .SetShapeFn(DecodeModelShape)
+    .Doc(R"doc(
+The vocabularies a model buffer was built from, after validating every byte of
+it as the lookup does (checksum, ids, offsets). unknown_token is '' when the
+model has none.
+)doc");
+
 REGISTER_OP("TfDynembLookup")
     .Input("words: string")
     .Input("table: T")

@@ -15,7 +15,7 @@ import hashlib
 import os
 import weakref
 
-from tf_dynemb.vocabulary import load_vocabulary
+from tf_dynemb.vocabulary import check_tokens, load_vocabulary
 
 INLINE_TOKEN_LIMIT = 100_000
 """Vocabularies up to this many tokens are inlined in `get_config()`."""
@@ -61,15 +61,7 @@ def as_tokens(value, name):
         return Tokens(load_vocabulary(path), source_path=os.path.abspath(path))
     if isinstance(value, dict):
         raise ValueError(f"`{name}` is an unresolved vocabulary reference: {value!r}")
-    tokens = [t.decode("utf-8") if isinstance(t, bytes) else t for t in value]
-    for i, token in enumerate(tokens):
-        if not isinstance(token, str):
-            raise TypeError(f"`{name}` must hold strings. Received: {name}[{i}]={token!r} "
-                            f"of type {type(token).__name__}")
-    if len(set(tokens)) != len(tokens):
-        raise ValueError(f"`{name}` must hold unique tokens. Received {len(tokens)} tokens, "
-                         f"{len(tokens) - len(set(tokens))} repeated.")
-    return Tokens(tokens)
+    return Tokens(check_tokens(value, name))
 
 
 def to_config(tokens):

@@ -1,9 +1,10 @@
 """Version directories under a TF Serving model base path: written whole
-(staging directory, then one rename) or not at all."""
+(staging directory, then one rename) or not at all; see
+`tf_dynemb.version_dirs`."""
 
 import os
-import shutil
-import tempfile
+
+from tf_dynemb.version_dirs import write_version_dir
 
 
 def next_version(base):
@@ -13,23 +14,12 @@ def next_version(base):
 
 def write_version(output_dir, version, fill):
     """Calls `fill(staging_dir)`, then renames the staging directory to
-    `output_dir/version` (default: the next free integer); returns that path.
-    A server never sees a half-written version."""
+    `output_dir/version` (default: the next free integer, claimed atomically
+    against concurrent writers); returns that path. A server never sees a
+    half-written version, and staging left by killed writers is removed."""
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise NotADirectoryError(f"{output_dir} is a file; pass a directory for the versions.")
-    os.makedirs(output_dir, exist_ok=True)
-    version = next_version(output_dir) if version is None else version
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                or version < 1):
         raise ValueError(f"`version` must be an int >= 1. Received: version={version!r}")
-    final = os.path.join(output_dir, str(version))
-    if os.path.exists(final):
-        raise FileExistsError(f"{final} exists; pass another version.")
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)
-    os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide it from a server's user
-    try:
-        fill(staging)
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return final
+    return write_version_dir(output_dir, fill, version)

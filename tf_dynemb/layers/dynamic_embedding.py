@@ -7,7 +7,9 @@ import numpy as np
 import tensorflow as tf
 
 from tf_dynemb.model_format import VocabularyConfig
-from tf_dynemb.ops import COMBINERS, build_model
+from tf_dynemb.distribute import sharded_lookup
+from tf_dynemb.distribute.partitioned_init import partitioned_initialization
+from tf_dynemb.ops import COMBINERS, build_model, segment
 from tf_dynemb.ops import lookup as fused_lookup
 from tf_dynemb.reference import ReferenceLookup
 from tf_dynemb.layers import vocabulary_reference
@@ -285,13 +287,17 @@ class DynamicEmbedding(StringInputLayer):
         return self._sizes[0] + self._sizes[1] + self.num_oov_buckets
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
-            name="embeddings",
-        )
+        shape = (self.input_dim, self.output_dim)
+        # Under ParameterServerStrategy each shard is drawn where it lives.
+        with partitioned_initialization(self.embeddings_initializer, shape,
+                                        self.variable_dtype):
+            self.embeddings = self.add_weight(
+                shape=shape,
+                initializer=self.embeddings_initializer,
+                regularizer=self.embeddings_regularizer,
+                constraint=self.embeddings_constraint,
+                name="embeddings",
+            )
         self.built = True
 
     def call(self, inputs):
@@ -302,7 +308,9 @@ class DynamicEmbedding(StringInputLayer):
         `__call__`: vectors in the output dtype, and with `return_kind` the
         kind of each word (`tf_dynemb.WORD`...)."""
         self._require_vocabularies()
-        if self._use_custom_op:
+        if sharded_lookup.is_sharded(self.embeddings):
+            vectors, kind = self._sharded_lookup(words)
+        elif self._use_custom_op:
             vectors, kind = fused_lookup(words, self.embeddings, self._vocabulary_model,
                                    self.combiner, return_kind=True)
         else:
@@ -312,6 +320,22 @@ class DynamicEmbedding(StringInputLayer):
                                             return_kind=True)
         vectors = tf.cast(vectors, self.output_dtype)
         return (vectors, kind) if return_kind else vectors
+
+    def _sharded_lookup(self, words):
+        """The lookup of a table created under a `variable_partitioner`: the
+        rows of each word are found as usual, then gathered shard by shard."""
+        return sharded_lookup.embed(words, self.embeddings, self._rows_of)
+
+    def _rows_of(self, flat_words):
+        """(row_ids, row_weights, row_word, kind) of 1-D words."""
+        if self._use_custom_op:
+            return segment(flat_words, self._vocabulary_model, self.combiner)
+        if self._reference is None:
+            self._make_reference()
+        rows, kind = self._reference.rows(flat_words)
+        row_word = rows.value_rowids()
+        weights = sharded_lookup.weights_of(rows.row_lengths(), self.combiner)
+        return rows.flat_values, tf.gather(weights, row_word), row_word, kind
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_empty:

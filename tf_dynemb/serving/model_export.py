@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_dynemb.distribute.unsharded_copy import has_sharded_variables, unsharded_copy
 from tf_dynemb.layers import DynamicEmbedding
 from tf_dynemb.serving.flavors import check_flavor
 from tf_dynemb.serving.versions import write_version
@@ -34,7 +35,11 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
     version is published, the written SavedModel is loaded back and must
     reproduce `model`'s outputs on the warmup batch, and a portable export
     must hold no tf_dynemb op; otherwise nothing is written and an error
-    names what differs.
+    names what differs. A model whose tables are sharded (trained under
+    `ParameterServerStrategy`) is exported from an unsharded local copy
+    (`tf_dynemb.distribute.unsharded_copy`): each table is one variable of
+    the SavedModel, never a constant, so tables over 2 GB export; call it
+    outside `strategy.scope()`, on the chief.
 
     Args:
         model: a built `keras.Model` (functional, Sequential, or subclassed
@@ -53,7 +58,11 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
     check_flavor(flavor)
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
-    embeddings = [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
+    # A model trained with sharded tables (ParameterServerStrategy) is served
+    # from a local unsharded copy: each table one variable of the SavedModel.
+    served = unsharded_copy(model) if has_sharded_variables(model) else model
+    served_embeddings = _embeddings_of(served)
+    embeddings = _embeddings_of(model)
     for layer in embeddings:
         try:
             layer.vocabulary_model  # noqa: B018 (raises if its vocabularies are missing)
@@ -62,8 +71,8 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
     trained_paths = [layer.use_custom_op for layer in embeddings]
 
     def fill(staging):
-        with _paths(embeddings, [flavor == "fused"] * len(embeddings)):
-            model.export(staging, format="tf_saved_model", verbose=False)
+        with _paths(served_embeddings, [flavor == "fused"] * len(served_embeddings)):
+            served.export(staging, format="tf_saved_model", verbose=False)
         if flavor == "portable":
             _check_no_custom_ops(staging)
         signature = tf.saved_model.load(staging).signatures["serving_default"]
@@ -77,6 +86,10 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
                           outputs=sorted(signature.structured_outputs))
 
     return write_version(output_dir, version, fill)
+
+
+def _embeddings_of(model):
+    return [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
 
 
 @contextlib.contextmanager

@@ -1,0 +1,50 @@
+"""A ParameterServerStrategy cluster inside this process, on loopback ports.
+
+For tests, benchmarks and trying the parameter-server code on one machine:
+the workers and parameter servers are in-process `tf.distribute.Server`s and
+this process is the chief (the coordinator). Such servers cannot be stopped:
+make one cluster per process.
+"""
+
+import socket
+
+import tensorflow as tf
+
+
+def free_port():
+    """A TCP port of localhost that is free now."""
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def start_loopback_cluster(num_workers=2, num_ps=2, variable_partitioner=None):
+    """Starts `num_workers` workers and `num_ps` parameter servers in this
+    process and returns a `ParameterServerStrategy` over them.
+
+    Args:
+        num_workers: int >= 1. Defaults to `2`.
+        num_ps: int >= 1. Defaults to `2`.
+        variable_partitioner: passed to the strategy, for example
+            `tf.distribute.experimental.partitioners.MinSizePartitioner(...)`.
+            Defaults to `None` (no sharding).
+    """
+    for name, value in (("num_workers", num_workers), ("num_ps", num_ps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
+    spec = tf.train.ClusterSpec({
+        "chief": [f"localhost:{free_port()}"],
+        "worker": [f"localhost:{free_port()}" for _ in range(num_workers)],
+        "ps": [f"localhost:{free_port()}" for _ in range(num_ps)],
+    })
+    # As TensorFlow's own in-process test clusters: a worker with fewer
+    # inter-op threads than workers + 1 can hang.
+    config = tf.compat.v1.ConfigProto(inter_op_parallelism_threads=num_workers + 1)
+    for job, count in (("worker", num_workers), ("ps", num_ps)):
+        for i in range(count):
+            tf.distribute.Server(spec, job_name=job, task_index=i, protocol="grpc",
+                                 config=config, start=True)
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        spec, rpc_layer="grpc", task_type="chief", task_id=0)
+    return tf.distribute.experimental.ParameterServerStrategy(
+        resolver, variable_partitioner=variable_partitioner)

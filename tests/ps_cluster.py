@@ -138,11 +138,34 @@ def sharding(strategy, partitioner, directory):
             drawn.build()
         results[f"init/{seed}/shards"] = np.array(
             [s.numpy() for s in drawn.embeddings.value.variables])
-    # What shard 1 holds if drawn by itself (seed shifted by its first row),
-    # and if sliced from a whole draw.
+    # What shard 1 holds if drawn by itself (its seed mixed with its first
+    # row), and if sliced from a whole draw.
+    from tf_dynemb.distribute.partitioned_init import partition_seed
+
     uniform = keras.initializers.RandomUniform
-    results["init/3/alone"] = uniform(-0.05, 0.05, seed=3 + 50)((50, 4)).numpy()
+    results["init/3/alone"] = uniform(-0.05, 0.05, seed=partition_seed(3, 50))((50, 4)).numpy()
     results["init/3/sliced"] = uniform(-0.05, 0.05, seed=3)((100, 4)).numpy()[50:]
+    # An initializer that depends on the whole shape is drawn whole and sliced.
+    glorot = keras.initializers.GlorotUniform(seed=5)
+    with strategy.scope():
+        drawn = DynamicEmbedding(4, num_oov_buckets=100, embeddings_initializer=glorot)
+        drawn.build()
+    results["init/glorot/shards"] = np.array(
+        [s.numpy() for s in drawn.embeddings.value.variables])
+    results["init/glorot/whole"] = glorot((100, 4)).numpy()
+    # A row-wise constraint goes with every shard; another one is refused.
+    from tf_dynemb.distribute.parameter_server_trainer import trained_variables
+
+    for axis in (1, 0):
+        with strategy.scope():
+            layer = DynamicEmbedding(4, num_oov_buckets=100,
+                                     embeddings_constraint=keras.constraints.UnitNorm(axis))
+            layer.build()
+        try:  # a layer has `trainable_variables` as a model has
+            results[f"constraint/{axis}"] = [type(v.constraint).__name__
+                                             for v in trained_variables(layer)]
+        except ValueError as e:
+            results[f"constraint/{axis}"] = str(e)
 
     def build(num_shards):
         partitioner.num_shards = num_shards

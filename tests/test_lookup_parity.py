@@ -159,3 +159,25 @@ def test_kinds_of_the_contract(small):
     emb, kind = tf_dynemb.lookup(["dog"], random_table(2, 3, 0), no_buckets, return_kind=True)
     assert kind.numpy().tolist() == [tf_dynemb.UNKNOWN]
     np.testing.assert_array_equal(emb.numpy(), np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float16])
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_threaded_batch_equals_small_batches(real_vocab, corpus_words, dtype, combiner):
+    # 24,000 words at D = 64 are far over the work the op keeps on the calling
+    # thread, so the batch is split over the thread pool, each unit with its
+    # own repeat memo; 400-word batches stay on one thread. Bit for bit.
+    words, pieces = real_vocab
+    model = tf_dynemb.build_model(words, pieces, num_oov_buckets=37)
+    table = tf.cast(random_table(len(words) + len(pieces) + 37, 64, seed=3), dtype)
+    rng = np.random.default_rng(4)
+    sample = [w.encode() for w in rng.choice(corpus_words, 20000)]
+    sample += [w.capitalize() + b"zq" for w in sample[:4000]]  # repeated split and bucket words
+    batch = tf.constant(rng.permutation(np.array(sample, dtype=object)))
+    whole = tf_dynemb.lookup(batch, table, model, combiner).numpy()
+    parts = [tf_dynemb.lookup(batch[i:i + 400], table, model, combiner).numpy()
+             for i in range(0, len(sample), 400)]
+    np.testing.assert_array_equal(whole, np.concatenate(parts))
+    if dtype == tf.float32:
+        want = tf_dynemb.reference_lookup(batch, table, model, combiner)
+        np.testing.assert_allclose(whole, want.numpy(), rtol=1e-6, atol=1e-6)

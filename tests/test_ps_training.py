@@ -81,6 +81,19 @@ def test_sharded_table_is_drawn_shard_by_shard(sharding, seed):
         assert not np.allclose(shards[1], sharding["init/3/sliced"])
 
 
+def test_shape_dependent_initializers_draw_the_whole_table(sharding):
+    # Glorot's scale comes from the whole table's fans, not a shard's.
+    shards = sharding["init/glorot/shards"]
+    assert shards.shape == (2, 50, 4)
+    np.testing.assert_array_equal(np.concatenate(shards), sharding["init/glorot/whole"])
+
+
+def test_row_wise_constraints_go_with_each_shard_and_others_are_refused(sharding):
+    assert list(sharding["constraint/1"]) == ["UnitNorm", "UnitNorm"]
+    message = str(sharding["constraint/0"])
+    assert "is sharded by rows" in message and "UnitNorm" in message
+
+
 @pytest.mark.parametrize("restored", ["restored3", "restored1", "keras"])
 def test_checkpoint_of_two_shards_restores_elsewhere(sharding, restored):
     assert int(sharding["saved/shards"]) == 2

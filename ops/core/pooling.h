@@ -75,16 +75,18 @@ inline void PoolRows(const uint32_t* rows, uint32_t m, float weight,
 // or bucketed again. Real text repeats its out-of-vocabulary words too.
 class RepeatMemo {
  public:
-  static constexpr uint32_t kSlots = 4096;  // 64 KiB: stays in L2
-  RepeatMemo() : slots_(kSlots) {}
+  static constexpr uint32_t kMaxSlots = 4096;  // 64 KiB: stays in L2
+  // Slots for a range of `words` words: about two a word, 16 to kMaxSlots,
+  // so a small batch does not clear 64 KiB.
+  explicit RepeatMemo(int64_t words) : mask_(SlotsFor(words) - 1), slots_(mask_ + 1) {}
   // The index of an earlier word of this range that may equal the word with
   // `hash`, or -1. The caller compares bytes.
   int64_t Find(uint64_t hash) const {
-    const Slot& s = slots_[hash & (kSlots - 1)];
+    const Slot& s = slots_[hash & mask_];
     return s.tag == static_cast<uint32_t>(hash >> 32) ? s.index : -1;
   }
   void Put(uint64_t hash, int64_t index) {
-    slots_[hash & (kSlots - 1)] = {static_cast<uint32_t>(hash >> 32), index};
+    slots_[hash & mask_] = {static_cast<uint32_t>(hash >> 32), index};
   }
 
  private:
@@ -92,6 +94,12 @@ class RepeatMemo {
     uint32_t tag = 0;
     int64_t index = -1;
   };
+  static uint32_t SlotsFor(int64_t words) {
+    uint32_t n = 16;
+    while (n < kMaxSlots && n < 2 * words) n <<= 1;
+    return n;
+  }
+  uint64_t mask_;
   std::vector<Slot> slots_;
 };
 
@@ -110,7 +118,7 @@ void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
                 int32_t* kinds) {
   std::vector<uint32_t> rows;
   std::vector<float> acc(dim);
-  RepeatMemo memo;
+  RepeatMemo memo(end - begin);
   const size_t row_bytes = sizeof(T) * static_cast<size_t>(dim);
   for (int64_t i = begin; i < end; ++i) {
     const auto bytes_len = word(i);

@@ -3,8 +3,8 @@
 #define TF_DYNEMB_OPS_KERNELS_VARIABLE_TABLE_H_
 
 #include "absl/status/status.h"
-#include "ops/core/half_rows.h"
 #include "absl/strings/str_cat.h"
+#include "ops/core/half_rows.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/resource_mgr.h"
 #include "tensorflow/core/framework/resource_var.h"

@@ -41,8 +41,10 @@ class ParameterServerTrainer:
             optimizer is written after each epoch; the newest one found there
             is restored when the trainer is made. Defaults to `None`.
         max_steps_in_flight: steps scheduled before waiting for them all;
-            `1` runs the steps one after the other (same weights as one device
-            for a deterministic dataset). Defaults to `None` (a whole epoch).
+            `1` runs the steps one after the other (the weights of one device
+            when every batch is the same, or with one worker: each worker
+            iterates its own copy of the dataset). Defaults to `None` (a whole
+            epoch).
 
     Examples:
 
@@ -203,7 +205,23 @@ def trained_variables(model):
         if not sharded_lookup.is_sharded(variable):
             result.append(variable)
             continue
+        constraint = getattr(variable, "constraint", None)
+        if constraint is not None and not _is_row_local(constraint):
+            raise ValueError(
+                f"Variable '{variable.name}' is sharded by rows, and its constraint "
+                f"{constraint!r} is not applied row by row, so it cannot be applied to "
+                "each shard alone. Use a row-wise constraint (MaxNorm, UnitNorm, "
+                "MinMaxNorm with axis=1, NonNeg) or no partitioner.")
         for i, shard in enumerate(sharded_lookup.shards_of(variable)):
-            result.append(keras.Variable(shard, name=f"{variable.name}_part_{i}",
-                                         dtype=variable.dtype))
+            part = keras.Variable(shard, name=f"{variable.name}_part_{i}", dtype=variable.dtype)
+            part.constraint = constraint  # keras.Variable takes no constraint argument
+            result.append(part)
     return result
+
+
+def _is_row_local(constraint):
+    """Whether `constraint` maps each row of a 2-D variable on its own."""
+    if isinstance(constraint, keras.constraints.NonNeg):
+        return True
+    norms = (keras.constraints.MaxNorm, keras.constraints.UnitNorm, keras.constraints.MinMaxNorm)
+    return isinstance(constraint, norms) and constraint.axis in (1, -1)

@@ -10,6 +10,7 @@ so each parameter server draws its own shard.
 """
 
 import contextlib
+import hashlib
 
 import keras
 import tensorflow as tf
@@ -23,20 +24,40 @@ class _PartitionInitialValue:
         self.initializer, self.shape, self.dtype = initializer, shape, dtype
 
     def __call__(self, partition_shape=None, partition_offset=None):
-        if partition_shape is None:
-            return self.initializer(self.shape, dtype=self.dtype)
+        if partition_shape is None or _depends_on_shape(self.initializer):
+            value = self.initializer(self.shape, dtype=self.dtype)
+            if partition_shape is None:
+                return value
+            # Drawn whole and sliced, so its scale is the whole table's.
+            return value[partition_offset[0]:partition_offset[0] + partition_shape[0]]
         return _for_partition(self.initializer, partition_offset[0])(
             partition_shape, dtype=self.dtype)
 
 
+def _depends_on_shape(initializer):
+    """Whether `initializer`'s values depend on the whole shape (fans,
+    orthogonality): drawn shard by shard it would give another table."""
+    return isinstance(initializer, (keras.initializers.VarianceScaling,
+                                    keras.initializers.Orthogonal,
+                                    keras.initializers.Identity))
+
+
 def _for_partition(initializer, first_row):
-    """`initializer` with its integer seed shifted by the partition's first
-    row, so that partitions of one shape draw different values."""
+    """`initializer` with its integer seed mixed with the partition's first
+    row, so that partitions draw different values (and no partition draws what
+    another seed would draw for the whole table)."""
     seed = getattr(initializer, "seed", None)
     if not isinstance(seed, int) or isinstance(seed, bool) or first_row == 0:
         return initializer
-    config = dict(initializer.get_config(), seed=(seed + int(first_row)) % (2**31 - 1))
+    config = dict(initializer.get_config(), seed=partition_seed(seed, first_row))
     return type(initializer).from_config(config)
+
+
+def partition_seed(seed, first_row):
+    """The integer seed of the partition starting at `first_row` (a hash of
+    both, so it is no other table's seed plus an offset)."""
+    digest = hashlib.sha256(f"{seed}/{int(first_row)}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % (2**31 - 1)
 
 
 def _is_parameter_server_strategy():
@@ -48,7 +69,9 @@ def _is_parameter_server_strategy():
 def partitioned_initialization(initializer, shape, dtype):
     """Within it, under a `ParameterServerStrategy`, a Keras variable created
     with `initializer` and `shape` is initialized shard by shard (with the
-    same distribution; the values differ from an unsharded draw). Elsewhere
+    same distribution; the values differ from an unsharded draw). An
+    initializer that depends on the whole shape (Glorot, Orthogonal...) is
+    drawn whole where each shard is made, and sliced. Elsewhere
     it changes nothing."""
     if not _is_parameter_server_strategy():
         yield

@@ -60,14 +60,14 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
         raise TypeError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
     # A model trained with sharded tables (ParameterServerStrategy) is served
     # from a local unsharded copy: each table one variable of the SavedModel.
-    served = unsharded_copy(model) if has_sharded_variables(model) else model
-    served_embeddings = _embeddings_of(served)
     embeddings = _embeddings_of(model)
     for layer in embeddings:
         try:
             layer.vocabulary_model  # noqa: B018 (raises if its vocabularies are missing)
         except ValueError as e:
             raise ValueError(f"Cannot export layer '{layer.name}': {e}") from None
+    served = unsharded_copy(model) if has_sharded_variables(model) else model
+    served_embeddings = _embeddings_of(served)
     trained_paths = [layer.use_custom_op for layer in embeddings]
 
     def fill(staging):

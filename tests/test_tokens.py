@@ -122,10 +122,11 @@ def test_vectors_bom_and_invalid_utf8(tmp_path):
                                            r"num_oov_buckets=3.7 of type float"),
     (dict(num_oov_buckets=True), TypeError, r"num_oov_buckets=True of type bool"),
     (dict(max_bytes_per_word="100"), TypeError, r"max_bytes_per_word='100' of type str"),
-    (dict(num_oov_buckets=2**63), ValueError, r"`num_oov_buckets` is too large. Received: "
-                                              r"num_oov_buckets=9223372036854775808"),
-    (dict(num_oov_buckets=-1), ValueError, r"`num_oov_buckets` must be >= 0"),
-    (dict(max_bytes_per_word=0), ValueError, r"`max_bytes_per_word` must be >= 1"),
+    (dict(num_oov_buckets=2**63), ValueError,
+     r"`num_oov_buckets` must be an int <= 9223372036854775807. Received: "
+     r"num_oov_buckets=9223372036854775808"),
+    (dict(num_oov_buckets=-1), ValueError, r"`num_oov_buckets` must be an int >= 0"),
+    (dict(max_bytes_per_word=0), ValueError, r"`max_bytes_per_word` must be an int >= 1"),
     (dict(num_oov_buckets=2**31), ValueError,
      r"2147483650 rows \(1 words \+ 1 pieces \+ num_oov_buckets=2147483648\); at most"),
     (dict(max_bytes_per_word=256), ValueError,

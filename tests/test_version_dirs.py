@@ -80,13 +80,26 @@ def test_only_stale_staging_is_removed(tmp_path):
         "reused pid": f"{STAGING_PREFIX}{host}-{os.getpid()}-1-abcd",
         "live": f"{STAGING_PREFIX}{own}-abcd",
         "other host": f"{STAGING_PREFIX}elsewhere-{dead_pid()}-123-abcd",
+        # Same host name, another container's process ids.
+        "other pid namespace": f"{STAGING_PREFIX}{host.rsplit('.ns', 1)[0]}.ns1-{dead_pid()}-123-abcd",
         "not ours": ".tmp-3-xyz",
     }
     for name in names.values():
         os.makedirs(tmp_path / name / "variables")
     write_version_dir(str(tmp_path), lambda p: open(os.path.join(p, "a"), "w").close())
     left = set(os.listdir(tmp_path))
-    assert left == {"1", names["live"], names["other host"], names["not ours"]}
+    assert left == {"1", names["live"], names["other host"], names["other pid namespace"],
+                    names["not ours"]}
+
+
+@pytest.mark.parametrize("version, error", [(0, ValueError), (-1, ValueError),
+                                            (True, TypeError), ("2", TypeError),
+                                            (1.0, TypeError)])
+def test_a_version_must_be_a_positive_int(tmp_path, version, error):
+    with pytest.raises(error, match=r"`version` must be an int.*Received: version="):
+        write_version_dir(str(tmp_path), lambda p: open(os.path.join(p, "a"), "w").close(),
+                          version)
+    assert os.listdir(tmp_path) == []
 
 
 # Starts filling a version with a large file, then waits to be killed.

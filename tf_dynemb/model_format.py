@@ -33,7 +33,8 @@ def decode_model(model):
     """Returns the `VocabularyConfig` of a model tensor (or its bytes).
 
     The buffer is validated as the lookup validates it (checksum, every id and
-    offset); raises ValueError saying what is wrong with a damaged buffer.
+    offset); raises ValueError saying what is wrong with a damaged buffer, and
+    TypeError for anything but a 1-D uint8 tensor, array or bytes.
     """
     if tf.is_tensor(model):
         value = tf.get_static_value(model)

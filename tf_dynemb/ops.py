@@ -1,6 +1,5 @@
 """Python wrappers of the fused ops, and the sparse gradient of the lookup."""
 
-import numbers
 import re
 
 import tensorflow as tf
@@ -8,6 +7,7 @@ from tensorflow.python.eager import record
 from tensorflow.python.ops import resource_variable_ops
 
 from tf_dynemb._loader import library_path, ops as _ops
+from tf_dynemb.arguments import check_int_argument
 
 COMBINERS = ("mean", "sum", "sqrtn")
 # TensorFlow's decorations of an eager op error: "{{function_node ...}}" and
@@ -30,24 +30,6 @@ def _as_string_vector(values, name):
     t = tf.convert_to_tensor(list(values) if not tf.is_tensor(values) else values,
                              dtype=tf.string)
     return tf.reshape(t, [-1])
-
-
-_INT64_MAX = 2**63 - 1
-
-
-def _int_argument(name, value, minimum):
-    """`value` as an int: bools, floats, ints below `minimum` or beyond int64
-    raise an error naming the argument. The kernel checks the model format's
-    upper bounds."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"`{name}` must be an int. Received: {name}={value!r} of type {type(value).__name__}"
-        )
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value}")
-    if value > _INT64_MAX:
-        raise ValueError(f"`{name}` is too large. Received: {name}={value}")
-    return int(value)
 
 
 def build_model(
@@ -81,8 +63,8 @@ def build_model(
         ValueError: for vocabularies or arguments the builder rejects (run
             eagerly; inside a graph the op fails when it runs).
     """
-    num_oov_buckets = _int_argument("num_oov_buckets", num_oov_buckets, 0)
-    max_bytes_per_word = _int_argument("max_bytes_per_word", max_bytes_per_word, 1)
+    num_oov_buckets = check_int_argument("num_oov_buckets", num_oov_buckets, 0)
+    max_bytes_per_word = check_int_argument("max_bytes_per_word", max_bytes_per_word, 1)
     if unknown_token == "":
         raise ValueError("`unknown_token` must be None or a piece, not ''.")
     arguments = dict(

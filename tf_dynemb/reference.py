@@ -5,6 +5,7 @@ made from it runs on a stock `tensorflow_model_server`.
 """
 
 import dataclasses
+import itertools
 
 import numpy as np
 import tensorflow as tf
@@ -29,15 +30,15 @@ def _suffix_bytes(config):
 def _sentinel(config):
     """A token no split word can match: longer than max_bytes_per_word (at
     most 255, so it fits FastWordpiece's 256 bytes), not a continuation piece,
-    not one of the pieces."""
-    for first in b"<~!":
-        if _suffix_bytes(config)[0] == first:
-            continue
-        sentinel = bytes([first]) + _SENTINEL_STEM
+    not one of the pieces (a counter grows until none is: a finite vocabulary
+    cannot hold them all; 255 bytes leave room for any counter it needs)."""
+    pieces = set(config.pieces)
+    first = b"<" if _suffix_bytes(config)[0] != ord("<") else b"!"
+    for count in itertools.count():
+        sentinel = first + _SENTINEL_STEM + (str(count).encode() if count else b"")
         sentinel += b"~" * max(0, config.max_bytes_per_word + 1 - len(sentinel))
-        if sentinel not in config.pieces:
+        if sentinel not in pieces:
             return sentinel
-    raise AssertionError("unreachable: three first bytes, one suffix indicator, one sentinel")
 
 
 def _wordpiece_model(config, sentinel):

@@ -4,8 +4,9 @@ A version is written into a staging directory beside the versions, then
 published with one rename, so a server never sees half of it. The rename is
 also the claim: it fails if the version exists, and the loser of a race takes
 the next free number. Staging directories left by killed writers are removed
-by the next writer; their names record the owning host, process id and process
-start time, so one that a live process still fills is never touched.
+by the next writer; their names record the owning host and PID namespace,
+process id and process start time, so one that a live process still fills is
+never touched.
 """
 
 import errno
@@ -14,6 +15,8 @@ import secrets
 import shutil
 import socket
 import tempfile
+
+from tf_dynemb.arguments import check_int_argument
 
 STAGING_PREFIX = ".staging-"
 _MAX_CLAIMS = 1000
@@ -32,7 +35,13 @@ def _process_start(pid):
 
 
 def _host():
-    return socket.gethostname().replace("-", "_") or "host"
+    """This machine and PID namespace: writers in another container on the
+    same host name see other process ids, so they count as another host."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname().replace('-', '_') or 'host'}.ns{namespace}"
 
 
 def _owner_tag():
@@ -99,6 +108,8 @@ def write_version_dir(output_dir, fill, version=None):
     version behind; the staging directory of a killed writer is removed by the
     next call.
     """
+    if version is not None:
+        version = check_int_argument("version", version, 1)
     os.makedirs(output_dir, exist_ok=True)
     remove_stale_staging(output_dir)
     staging = tempfile.mkdtemp(

@@ -78,22 +78,21 @@ def check_tokens(tokens, name):
 
 def read_lines(path):
     """(line number, text) of each line of a UTF-8 text file, a leading byte
-    order mark dropped; raises ValueError naming the line of invalid UTF-8."""
+    order mark dropped; raises ValueError naming the line of invalid UTF-8.
+    The file is streamed: vector files run to gigabytes."""
     with open(path, "rb") as f:
-        data = f.read()
-    if data.startswith(_BOM.encode()):
-        data = data[len(_BOM.encode()):]
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()  # the file's final newline
-    for line_number, raw in enumerate(lines, start=1):
-        raw = raw[:-1] if raw.endswith(b"\r") else raw
-        try:
-            yield line_number, raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ValueError(
-                f"{path}:{line_number}: not valid UTF-8 ({e.reason} at byte {e.start} of the "
-                f"line). Received: {raw!r:.80}") from None
+        for line_number, raw in enumerate(f, start=1):
+            if line_number == 1 and raw.startswith(_BOM.encode()):
+                raw = raw[len(_BOM.encode()):]
+            raw = raw[:-1] if raw.endswith(b"\n") else raw
+            raw = raw[:-1] if raw.endswith(b"\r") else raw
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(
+                    f"{path}:{line_number}: not valid UTF-8 ({e.reason} at byte {e.start} of "
+                    f"the line). Received: {raw!r:.80}") from None
+            yield line_number, text
 
 
 def load_vocabulary(path):

@@ -325,10 +325,24 @@ TEST(ValidatorTest, RejectsWrongProbeAndPieceBounds) {
   EXPECT_NE(Validate(damaged, &view).find("suffix-indicator node"), std::string::npos);
 }
 
+TEST(ValidatorTest, RefusesPiecesLongerThanAModelAllows) {
+  ModelConfig c;
+  c.pieces = {"a", "##a"};
+  std::string buffer;
+  MustBuild(c, &buffer);
+  SetU32At(&buffer, kFieldMaxPieceBytes, 300);
+  Reseal(&buffer);
+  ModelView view;
+  EXPECT_NE(Validate(buffer, &view).find("the longest piece has 300 bytes; a model allows 256 "
+                                         "plus the suffix indicator"),
+            std::string::npos);
+}
+
 TEST(ValidatorTest, SplitWorkIsBoundedByTheLongestPiece) {
   // Each walk stops after the longest piece (3 bytes), so a 1 MiB word of
   // "a"s costs about 3 unit reads a byte, not a walk to its end each time.
-  // build_model caps max_bytes_per_word at 255; a hand-made buffer need not.
+  // build_model caps max_bytes_per_word at 255 and the validator refuses a
+  // hand-made buffer that does not; an unvalidated view stays bounded.
   ModelConfig c;
   c.pieces = {"a", "##a"};
   c.max_bytes_per_word = 255;
@@ -336,8 +350,13 @@ TEST(ValidatorTest, SplitWorkIsBoundedByTheLongestPiece) {
   MustBuild(c, &buffer);
   SetU32At(&buffer, kFieldMaxBytesPerWord, 1 << 21);
   Reseal(&buffer);
+  ModelView validated;
+  EXPECT_NE(Validate(buffer, &validated).find("max_bytes_per_word is 2097152; a model allows "
+                                              "1 to 255"),
+            std::string::npos);
   ModelView m;
-  ASSERT_EQ(Validate(buffer, &m), "");
+  ASSERT_EQ(ParseModel(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size(), &m),
+            ModelError::kOk);
   const std::string word(1 << 20, 'a');
   const WordRows rows = Classify(m, word);
   EXPECT_EQ(rows.kind, kPieces);

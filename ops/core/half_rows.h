@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
     !defined(__CUDACC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define TFDYNEMB_HAVE_F16C_PATH 1
 #endif
@@ -22,8 +23,18 @@ struct IsBinary16 : std::false_type {};
 
 #if defined(TFDYNEMB_HAVE_F16C_PATH)
 
+// CPUID leaf 1 names F16C and AVX, and XCR0 says the OS saves the YMM
+// registers (clang 14's __builtin_cpu_supports knows no "f16c").
 inline bool CpuHasF16c() {
-  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool has = [] {
+    unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    constexpr unsigned int kOsxsave = 1u << 27, kAvx = 1u << 28, kF16c = 1u << 29;
+    if ((ecx & (kOsxsave | kAvx | kF16c)) != (kOsxsave | kAvx | kF16c)) return false;
+    unsigned int xcr0 = 0, xcr0_high = 0;
+    __asm__("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
+    return (xcr0 & 6u) == 6u;  // XMM and YMM state
+  }();
   return has;
 }
 

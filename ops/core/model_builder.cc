@@ -195,16 +195,12 @@ std::vector<uint32_t> BuildWordSlots(const std::vector<std::string_view>& w,
   return table;
 }
 
-// Bounds of what the stock-op path (TF Text's FastWordpieceTokenizer) can
-// represent; they also bound the segmenter's work per word, which is at most
-// (word bytes) x (longest piece) trie steps: 255 x 320.
-//
-// FastWordpiece refuses a vocabulary token of more than 256 bytes, not
-// counting a leading suffix indicator. The reference marks a failed split
-// with an extra token longer than max_bytes_per_word (so no word that is
-// split can contain it), hence max_bytes_per_word <= 255.
-constexpr int64_t kMaxBytesPerWord = 255;
-constexpr size_t kMaxPieceBytes = 256;
+// kMaxBytesPerWord and kMaxPieceBytes (model_format.h) are what the stock-op
+// path (TF Text's FastWordpieceTokenizer) can represent: FastWordpiece refuses
+// a vocabulary token of more than 256 bytes, not counting a leading suffix
+// indicator, and the reference marks a failed split with an extra token
+// longer than max_bytes_per_word (so no word that is split can contain it),
+// hence max_bytes_per_word <= 255.
 
 std::string CheckConfig(const ModelConfig& c) {
   if (c.num_oov_buckets < 0) {

@@ -98,6 +98,13 @@ struct U32Span {
   }
 };
 
+// Bounds every valid model keeps: build_model refuses more and ValidateModel
+// refuses buffers beyond them, so a split costs at most max_bytes_per_word x
+// max_piece_bytes trie steps (255 x 320) whoever wrote the buffer. They are
+// also what the stock-op path can represent (model_builder.cc says why).
+constexpr uint32_t kMaxBytesPerWord = 255;
+constexpr uint32_t kMaxPieceBytes = 256;  // not counting a leading suffix indicator
+
 struct ByteSpan {
   const uint8_t* data = nullptr;
   uint32_t size = 0;

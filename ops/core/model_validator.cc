@@ -177,8 +177,13 @@ std::string ValidateModel(const uint8_t* data, uint64_t size, ModelView* view) {
     problem = "word offsets are not monotone within the word bytes";
   } else if (!OffsetsSound(m.piece_offsets, m.piece_bytes)) {
     problem = "piece offsets are not monotone within the piece bytes";
-  } else if (m.max_bytes_per_word == 0) {
-    problem = "max_bytes_per_word is 0";
+  } else if (m.max_bytes_per_word == 0 || m.max_bytes_per_word > kMaxBytesPerWord) {
+    problem = "max_bytes_per_word is " + std::to_string(m.max_bytes_per_word) +
+              "; a model allows 1 to " + std::to_string(kMaxBytesPerWord);
+  } else if (m.max_piece_bytes > kMaxPieceBytes + m.suffix_indicator.size) {
+    problem = "the longest piece has " + std::to_string(m.max_piece_bytes) +
+              " bytes; a model allows " + std::to_string(kMaxPieceBytes) +
+              " plus the suffix indicator";
   } else if (m.unknown_row != kNoId &&
              (m.unknown_row < m.num_words ||
               m.unknown_row >= m.num_words + m.num_pieces)) {

@@ -10,6 +10,8 @@ import socket
 
 import tensorflow as tf
 
+from tf_dynemb.arguments import check_int_argument
+
 
 def free_port():
     """A TCP port of localhost that is free now."""
@@ -29,9 +31,8 @@ def start_loopback_cluster(num_workers=2, num_ps=2, variable_partitioner=None):
             `tf.distribute.experimental.partitioners.MinSizePartitioner(...)`.
             Defaults to `None` (no sharding).
     """
-    for name, value in (("num_workers", num_workers), ("num_ps", num_ps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
+    num_workers = check_int_argument("num_workers", num_workers, 1)
+    num_ps = check_int_argument("num_ps", num_ps, 1)
     spec = tf.train.ClusterSpec({
         "chief": [f"localhost:{free_port()}"],
         "worker": [f"localhost:{free_port()}" for _ in range(num_workers)],

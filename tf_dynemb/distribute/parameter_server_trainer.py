@@ -10,6 +10,7 @@ checkpoints, with gradients taken on the shard variables themselves.
 import keras
 import tensorflow as tf
 
+from tf_dynemb.arguments import check_int_argument
 from tf_dynemb.distribute import sharded_lookup
 from tf_dynemb.distribute.checkpoints import model_checkpoint
 
@@ -61,11 +62,9 @@ class ParameterServerTrainer:
         if not model.built:
             raise ValueError(f"Build model '{model.name}' under strategy.scope() first "
                              "(call it once or call build()); it is not built.")
-        if max_steps_in_flight is not None and (
-                isinstance(max_steps_in_flight, bool) or not isinstance(max_steps_in_flight, int)
-                or max_steps_in_flight < 1):
-            raise ValueError("`max_steps_in_flight` must be None or an int >= 1. "
-                             f"Received: max_steps_in_flight={max_steps_in_flight!r}")
+        if max_steps_in_flight is not None:
+            max_steps_in_flight = check_int_argument("max_steps_in_flight",
+                                                     max_steps_in_flight, 1)
         self.model, self.optimizer = model, optimizer
         self.loss = keras.losses.get(loss)
         if not isinstance(self.loss, keras.losses.Loss):
@@ -127,9 +126,8 @@ class ParameterServerTrainer:
             A `keras.callbacks.History`-like dict: metric name -> list of
             per-epoch values (`"loss"` first).
         """
-        for name, value in (("steps_per_epoch", steps_per_epoch), ("epochs", epochs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
+        steps_per_epoch = check_int_argument("steps_per_epoch", steps_per_epoch, 1)
+        epochs = check_int_argument("epochs", epochs, 1)
         if self._step is None:
             self._step = self._make_step()
 

@@ -50,7 +50,8 @@ class DynamicEmbedding(StringInputLayer):
         num_oov_buckets: int >= 0. Defaults to `1000`.
         combiner: `"mean"`, `"sum"` or `"sqrtn"`. Defaults to `"mean"`.
         suffix_indicator: marks continuation pieces. Defaults to `"##"`.
-        max_bytes_per_word: longer words are not split. Defaults to `100`.
+        max_bytes_per_word: int in [1, 255]; longer words are not split.
+            Defaults to `100`.
         unknown_token: a piece for unsplittable words when there are no
             buckets. Defaults to `None`.
         embeddings_initializer: Defaults to `"uniform"`.

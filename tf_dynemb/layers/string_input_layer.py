@@ -1,27 +1,9 @@
 """StringInputLayer: what every tf_dynemb layer shares as a Keras layer that
 takes raw strings (as `keras.layers.StringLookup` does)."""
 
-import numbers
-
 import keras
 
-
-def check_int_argument(name, value, minimum):
-    """Returns `value` as an int, or raises unless it is an integer (not a
-    bool) >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an int. Received: {name}={value!r} "
-                        f"of type {type(value).__name__}")
-    if value < minimum:
-        bound = "an int > 0" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"`{name}` must be {bound}. Received: {name}={value!r}")
-    return int(value)
-
-
-def check_bool_argument(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
-    return value
+from tf_dynemb.arguments import check_bool_argument, check_int_argument  # noqa: F401
 
 
 class StringInputLayer(keras.layers.Layer):

@@ -4,12 +4,12 @@
 
 import os
 
-from tf_dynemb.version_dirs import write_version_dir
+from tf_dynemb.version_dirs import versions, write_version_dir
 
 
 def next_version(base):
-    versions = [int(d) for d in os.listdir(base) if d.isdigit()] if os.path.isdir(base) else []
-    return max(versions, default=0) + 1
+    """The version a write under `base` would take now (1 for a new base)."""
+    return max(versions(base) if os.path.isdir(base) else [], default=0) + 1
 
 
 def write_version(output_dir, version, fill):
@@ -19,7 +19,4 @@ def write_version(output_dir, version, fill):
     half-written version, and staging left by killed writers is removed."""
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise NotADirectoryError(f"{output_dir} is a file; pass a directory for the versions.")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
-                                or version < 1):
-        raise ValueError(f"`version` must be an int >= 1. Received: version={version!r}")
     return write_version_dir(output_dir, fill, version)

@@ -86,17 +86,9 @@ class SparseApplyLazyAdamGpuOp : public OpKernel {
     UpdatableVariables vars;
     OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1, 2}, CopyOnDevice(stream)));
     Tensor* var = vars.tensor(0);
-    OP_REQUIRES_OK(ctx, CheckSlot(*vars.tensor(1), var->shape(), "m"));
-    OP_REQUIRES_OK(ctx, CheckSlot(*vars.tensor(2), var->shape(), "v"));
     RowGradients host;
-    OP_REQUIRES_OK(ctx, CheckRowGradients(ctx, 3, *var, &host));
     LazyAdamStep step;
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 6, &step.alpha));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 7, &step.one_minus_beta_1));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 8, &step.one_minus_beta_2));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 9, &step.epsilon));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 10, &step.learning_rate));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 11, &step.weight_decay));
+    OP_REQUIRES_OK(ctx, LazyAdamInputs(ctx, &vars, &host, &step));
     gpu::DeviceRowGradients g;
     Tensor buffer, scratch;
     OP_REQUIRES_OK(ctx, ToDevice(ctx, 3, host, stream, &g, &buffer, &scratch));
@@ -119,13 +111,8 @@ class SparseApplyRowwiseAdagradGpuOp : public OpKernel {
     OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1}, CopyOnDevice(stream)));
     Tensor* var = vars.tensor(0);
     RowGradients host;
-    OP_REQUIRES_OK(ctx, CheckRowGradients(ctx, 2, *var, &host));
-    OP_REQUIRES_OK(ctx, CheckSlot(*vars.tensor(1), ::tensorflow::TensorShape({var->dim_size(0)}),
-                                  "accumulator"));
     RowwiseAdagradStep step;
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 5, &step.learning_rate));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 6, &step.epsilon));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 7, &step.weight_decay));
+    OP_REQUIRES_OK(ctx, RowwiseAdagradInputs(ctx, &vars, &host, &step));
     gpu::DeviceRowGradients g;
     Tensor buffer, scratch;
     OP_REQUIRES_OK(ctx, ToDevice(ctx, 2, host, stream, &g, &buffer, &scratch));

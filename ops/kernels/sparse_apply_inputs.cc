@@ -146,4 +146,29 @@ absl::Status ScalarInput(::tensorflow::OpKernelContext* ctx, int input, float* v
   return absl::OkStatus();
 }
 
+absl::Status LazyAdamInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
+                            RowGradients* gradients, LazyAdamStep* step) {
+  const ::tensorflow::Tensor& var = *vars->tensor(0);
+  TF_RETURN_IF_ERROR(CheckSlot(*vars->tensor(1), var.shape(), "m"));
+  TF_RETURN_IF_ERROR(CheckSlot(*vars->tensor(2), var.shape(), "v"));
+  TF_RETURN_IF_ERROR(CheckRowGradients(ctx, 3, var, gradients));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 6, &step->alpha));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 7, &step->one_minus_beta_1));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 8, &step->one_minus_beta_2));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 9, &step->epsilon));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 10, &step->learning_rate));
+  return ScalarInput(ctx, 11, &step->weight_decay);
+}
+
+absl::Status RowwiseAdagradInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
+                                  RowGradients* gradients, RowwiseAdagradStep* step) {
+  const ::tensorflow::Tensor& var = *vars->tensor(0);
+  TF_RETURN_IF_ERROR(CheckRowGradients(ctx, 2, var, gradients));
+  TF_RETURN_IF_ERROR(CheckSlot(*vars->tensor(1), ::tensorflow::TensorShape({var.dim_size(0)}),
+                               "accumulator"));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 5, &step->learning_rate));
+  TF_RETURN_IF_ERROR(ScalarInput(ctx, 6, &step->epsilon));
+  return ScalarInput(ctx, 7, &step->weight_decay);
+}
+
 }  // namespace tf_dynemb

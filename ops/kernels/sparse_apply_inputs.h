@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "ops/core/row_update_rules.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/resource_mgr.h"
 #include "tensorflow/core/framework/resource_var.h"
@@ -62,6 +63,17 @@ absl::Status CheckSlot(const ::tensorflow::Tensor& slot, const ::tensorflow::Ten
 
 // The float scalar at `input`.
 absl::Status ScalarInput(::tensorflow::OpKernelContext* ctx, int input, float* value);
+
+// What both devices check of an acquired step's inputs (the ops' input order,
+// ops/ops/dynemb_ops.cc): the slots against the variable, the row gradients,
+// and the step's scalars. LazyAdam: var, m, v; rows, positions, values;
+// alpha, 1 - beta_1, 1 - beta_2, epsilon, learning_rate, weight_decay.
+absl::Status LazyAdamInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
+                            RowGradients* gradients, LazyAdamStep* step);
+// RowwiseAdagrad: var, accumulator; rows, positions, values; learning_rate,
+// epsilon, weight_decay.
+absl::Status RowwiseAdagradInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
+                                  RowGradients* gradients, RowwiseAdagradStep* step);
 
 }  // namespace tf_dynemb
 

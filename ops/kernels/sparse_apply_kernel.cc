@@ -72,17 +72,9 @@ class SparseApplyLazyAdamCpuOp : public OpKernel {
     UpdatableVariables vars;
     OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1, 2}, CopyOnHost));
     Tensor* var = vars.tensor(0);
-    OP_REQUIRES_OK(ctx, CheckSlot(*vars.tensor(1), var->shape(), "m"));
-    OP_REQUIRES_OK(ctx, CheckSlot(*vars.tensor(2), var->shape(), "v"));
     RowGradients g;
-    OP_REQUIRES_OK(ctx, CheckRowGradients(ctx, 3, *var, &g));
     LazyAdamStep step;
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 6, &step.alpha));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 7, &step.one_minus_beta_1));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 8, &step.one_minus_beta_2));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 9, &step.epsilon));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 10, &step.learning_rate));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 11, &step.weight_decay));
+    OP_REQUIRES_OK(ctx, LazyAdamInputs(ctx, &vars, &g, &step));
 
     float* w = var->flat<float>().data();
     float* m = vars.tensor(1)->flat<float>().data();
@@ -111,13 +103,8 @@ class SparseApplyRowwiseAdagradCpuOp : public OpKernel {
     OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1}, CopyOnHost));
     Tensor* var = vars.tensor(0);
     RowGradients g;
-    OP_REQUIRES_OK(ctx, CheckRowGradients(ctx, 2, *var, &g));
-    OP_REQUIRES_OK(ctx, CheckSlot(*vars.tensor(1), ::tensorflow::TensorShape({var->dim_size(0)}),
-                                  "accumulator"));
     RowwiseAdagradStep step;
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 5, &step.learning_rate));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 6, &step.epsilon));
-    OP_REQUIRES_OK(ctx, ScalarInput(ctx, 7, &step.weight_decay));
+    OP_REQUIRES_OK(ctx, RowwiseAdagradInputs(ctx, &vars, &g, &step));
 
     float* w = var->flat<float>().data();
     float* acc = vars.tensor(1)->flat<float>().data();

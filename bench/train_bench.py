@@ -85,7 +85,7 @@ class ResegmentingEmbedding(DynamicEmbedding):
         variable = tf_dynemb.ops.resource_variable(self.embeddings)
         resource_variable_ops.variable_accessed(variable)
         out = _ops.tf_dynemb_resource_lookup(words=inputs, table=variable.handle,
-                                             model=self._vocabulary_model, dtype=variable.dtype,
+                                             model=self.vocabulary_model, dtype=variable.dtype,
                                              combiner=self.combiner)[0]
         return tf.cast(out, self.compute_dtype)
 
@@ -168,7 +168,7 @@ def fit_section(words, pieces, text_words):
     layer = next(l for l in models["DynamicEmbedding + LazyAdam"].layers
                  if isinstance(l, DynamicEmbedding))
     _, kinds = tf_dynemb.lookup(tf.constant(text_words[:100000]), layer.embeddings,
-                                layer._vocabulary_model, return_kind=True)  # noqa: SLF001
+                                layer.vocabulary_model, return_kind=True)
     share = {k: float(np.mean(kinds.numpy() == v)) for k, v in
              (("WORD", tf_dynemb.WORD), ("PIECES", tf_dynemb.PIECES),
               ("BUCKET", tf_dynemb.BUCKET))}

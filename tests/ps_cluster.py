@@ -140,7 +140,7 @@ def sharding(strategy, partitioner, directory):
             [s.numpy() for s in drawn.embeddings.value.variables])
     # What shard 1 holds if drawn by itself (its seed mixed with its first
     # row), and if sliced from a whole draw.
-    from tf_dynemb.distribute.partitioned_init import partition_seed
+    from tf_dynemb.tables.partitioned_init import partition_seed
 
     uniform = keras.initializers.RandomUniform
     results["init/3/alone"] = uniform(-0.05, 0.05, seed=partition_seed(3, 50))((50, 4)).numpy()

@@ -62,7 +62,7 @@ def test_empty_corpus(capsys, tmp_path, counter):
 
 
 @pytest.mark.parametrize("counter, message", [
-    ("local", r"bad.txt:2: not valid UTF-8 \(byte 0xff at column 6\)"),
+    ("local", r"bad.txt:2: not valid UTF-8 \(invalid start byte at byte 5 of the line\)"),
     ("beam", r"1 lines of the corpus are not valid UTF-8: .*bad.txt \(1\)"),
 ])
 def test_invalid_utf8(capsys, tmp_path, counter, message):

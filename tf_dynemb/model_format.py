@@ -29,13 +29,15 @@ class VocabularyConfig:
         return len(self.words) + len(self.pieces) + self.num_oov_buckets
 
 
-def decode_model(model):
-    """Returns the `VocabularyConfig` of a model tensor (or its bytes).
+def decode_model(vocabulary_model):
+    """Returns the `VocabularyConfig` of a vocabulary model tensor (or its
+    bytes).
 
     The buffer is validated as the lookup validates it (checksum, every id and
     offset); raises ValueError saying what is wrong with a damaged buffer, and
     TypeError for anything but a 1-D uint8 tensor, array or bytes.
     """
+    model = vocabulary_model
     if tf.is_tensor(model):
         value = tf.get_static_value(model)
         if value is None:
@@ -47,7 +49,7 @@ def decode_model(model):
     buf = np.frombuffer(model, np.uint8) if isinstance(model, bytes) else np.asarray(model)
     if buf.dtype != np.uint8 or buf.ndim != 1:
         raise TypeError(
-            "`model` must be the 1-D uint8 tensor made by build_model. "
+            "`vocabulary_model` must be the 1-D uint8 tensor made by build_model. "
             f"Received: dtype={buf.dtype}, shape={buf.shape}"
         )
     with tf.init_scope():  # eager, even while a tf.function is traced

@@ -8,8 +8,8 @@ from tensorflow.python.ops import resource_variable_ops
 
 from tf_dynemb._loader import library_path, ops as _ops
 from tf_dynemb.arguments import check_int_argument
+from tf_dynemb.contract import COMBINERS, check_combiner  # noqa: F401  (COMBINERS: public here)
 
-COMBINERS = ("mean", "sum", "sqrtn")
 # TensorFlow's decorations of an eager op error: "{{function_node ...}}" and
 # " [Op:Name] name: ...".
 _OP_ERROR_DECORATION = re.compile(r"\{\{function_node [^}]*\}\}|\s*\[Op:\w+\]( name:.*)?$")
@@ -57,7 +57,7 @@ def build_model(
             `num_oov_buckets == 0`.
 
     Returns:
-        A 1-D `uint8` `tf.Tensor`.
+        The vocabulary model: a 1-D `uint8` `tf.Tensor`.
 
     Raises:
         ValueError: for vocabularies or arguments the builder rejects (run
@@ -103,13 +103,11 @@ def resource_variable(table):
     return None
 
 
-def check_lookup_args(words, table, model, combiner):
-    """Validates `lookup`'s arguments; returns (words, table, model) with the
-    table a tensor, or the resource variable itself when it is one."""
-    if combiner not in COMBINERS:
-        raise ValueError(
-            f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}"
-        )
+def check_lookup_args(words, table, vocabulary_model, combiner):
+    """Validates `lookup`'s arguments; returns (words, table,
+    vocabulary_model) with the table a tensor, or the resource variable
+    itself when it is one."""
+    check_combiner(combiner)
     if not isinstance(words, tf.RaggedTensor):
         words = tf.convert_to_tensor(words)
     if words.dtype != tf.string:
@@ -127,16 +125,16 @@ def check_lookup_args(words, table, model, combiner):
         raise ValueError(
             f"`table` must be 2-D [V, D]. Received: shape={table.shape}"
         )
-    model = tf.convert_to_tensor(model)
-    if model.dtype != tf.uint8 or (model.shape.rank not in (None, 1)):
+    vocabulary_model = tf.convert_to_tensor(vocabulary_model)
+    if vocabulary_model.dtype != tf.uint8 or (vocabulary_model.shape.rank not in (None, 1)):
         raise TypeError(
-            "`model` must be the 1-D uint8 tensor made by build_model. "
-            f"Received: dtype={model.dtype.name}, shape={model.shape}"
+            "`vocabulary_model` must be the 1-D uint8 tensor made by build_model. "
+            f"Received: dtype={vocabulary_model.dtype.name}, shape={vocabulary_model.shape}"
         )
-    return words, table, model
+    return words, table, vocabulary_model
 
 
-def lookup(words, table, model, combiner="mean", return_kind=False):
+def lookup(words, table, vocabulary_model, combiner="mean", return_kind=False):
     """Embeds raw words with the fused op.
 
     Args:
@@ -144,7 +142,7 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
         table: `[V, D]` float32/float16/bfloat16 tensor or variable, with
             `V = len(words) + len(pieces) + num_oov_buckets` of the model. A
             variable is read in place (no copy, even after sparse updates).
-        model: the tensor returned by `build_model`.
+        vocabulary_model: the tensor returned by `build_model`.
         combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a split word's piece
             rows are pooled. Defaults to `"mean"`.
         return_kind: also return the per-word kind (`tf_dynemb.PAD`...).
@@ -155,7 +153,7 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
         gradient tape the training op runs, which also lists the rows it
         pooled, so the gradient does not segment the words again.
     """
-    words, table, model = check_lookup_args(words, table, model, combiner)
+    words, table, vocabulary_model = check_lookup_args(words, table, vocabulary_model, combiner)
     flat = words.flat_values if isinstance(words, tf.RaggedTensor) else words
     if isinstance(table, tf.Variable):
         # Tell the tape the variable was read, as its own sparse_read does.
@@ -164,24 +162,26 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
               if record.should_record_backprop([table.handle])
               else _ops.tf_dynemb_resource_lookup)
         embeddings, kind = op(
-            words=flat, table=table.handle, model=model, dtype=table.dtype, combiner=combiner
+            words=flat, table=table.handle, model=vocabulary_model, dtype=table.dtype,
+            combiner=combiner
         )[:2]
     else:
         op = (_ops.tf_dynemb_lookup_with_rows if record.should_record_backprop([table])
               else _ops.tf_dynemb_lookup)
-        embeddings, kind = op(words=flat, table=table, model=model, combiner=combiner)[:2]
+        embeddings, kind = op(words=flat, table=table, model=vocabulary_model,
+                              combiner=combiner)[:2]
     if isinstance(words, tf.RaggedTensor):
         embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
     return (embeddings, kind) if return_kind else embeddings
 
 
-def segment(words, model, combiner="mean"):
+def segment(words, vocabulary_model, combiner="mean"):
     """The rows behind a lookup: `(row_ids, row_weights, row_word, kind)`.
 
     Row `row_ids[r]` enters the vector of flattened word `row_word[r]` with
     weight `row_weights[r]`.
     """
-    return _ops.tf_dynemb_segment(words=words, model=model, combiner=combiner)
+    return _ops.tf_dynemb_segment(words=words, model=vocabulary_model, combiner=combiner)
 
 
 def _rows_gradient(row_ids, row_weights, row_word, grad_embeddings, table_shape):

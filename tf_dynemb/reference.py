@@ -12,7 +12,8 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.core.pybinds import pywrap_fast_wordpiece_tokenizer_model_builder
 
-from tf_dynemb import kinds
+from tf_dynemb import contract
+from tf_dynemb.contract import row_weights
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import build_model, check_lookup_args
 
@@ -169,8 +170,8 @@ class ReferenceLookup(tf.Module):
         )
         rows = tf.concat([single, pieces], axis=1)
         kind = tf.zeros([n], tf.int32)
-        for mask, value in ((is_word, kinds.WORD), (is_pieces, kinds.PIECES),
-                            (is_bucket, kinds.BUCKET), (is_unknown, kinds.UNKNOWN)):
+        for mask, value in ((is_word, contract.WORD), (is_pieces, contract.PIECES),
+                            (is_bucket, contract.BUCKET), (is_unknown, contract.UNKNOWN)):
             kind = tf.where(mask, value, kind)
         return rows, kind
 
@@ -184,11 +185,7 @@ class ReferenceLookup(tf.Module):
         rows, kind = self.rows(flat)
         gathered = tf.cast(tf.gather(table, rows.flat_values), tf.float32)
         sums = tf.reduce_sum(rows.with_flat_values(gathered), axis=1)
-        counts = tf.cast(tf.maximum(rows.row_lengths(), 1), tf.float32)[:, tf.newaxis]
-        if combiner == "mean":
-            sums = sums / counts
-        elif combiner == "sqrtn":
-            sums = sums / tf.sqrt(counts)
+        sums = sums * row_weights(rows.row_lengths(), combiner)[:, tf.newaxis]
         dim = tf.shape(table)[1:2]
         shape = tf.concat([tf.shape(words), dim], axis=0)
         embeddings = tf.reshape(tf.cast(sums, table.dtype), shape)
@@ -196,10 +193,11 @@ class ReferenceLookup(tf.Module):
         return (embeddings, kind) if return_kind else embeddings
 
 
-def reference_lookup(words, table, model, combiner="mean", return_kind=False):
+def reference_lookup(words, table, vocabulary_model, combiner="mean", return_kind=False):
     """`tf_dynemb.lookup` written with stock ops only; same signature.
 
-    `model` must have a value known here (the eager tensor of build_model).
+    `vocabulary_model` must have a value known here (the eager tensor of
+    build_model).
     """
-    words, table, model = check_lookup_args(words, table, model, combiner)
-    return ReferenceLookup(decode_model(model))(words, table, combiner, return_kind)
+    words, table, vocabulary_model = check_lookup_args(words, table, vocabulary_model, combiner)
+    return ReferenceLookup(decode_model(vocabulary_model))(words, table, combiner, return_kind)

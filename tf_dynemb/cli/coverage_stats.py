@@ -5,12 +5,12 @@ import dataclasses
 
 import numpy as np
 
-from tf_dynemb import kinds
+from tf_dynemb import contract
 from tf_dynemb.cli.progress import bar
 
 # The kinds a corpus word can take (never PAD: words are not empty), by code.
-KIND_NAMES = {code: kinds.KIND_NAMES[code].lower()
-              for code in (kinds.WORD, kinds.PIECES, kinds.BUCKET, kinds.UNKNOWN)}
+KIND_NAMES = {code: contract.KIND_NAMES[code].lower()
+              for code in (contract.WORD, contract.PIECES, contract.BUCKET, contract.UNKNOWN)}
 CHUNK_WORDS = 50_000
 
 
@@ -68,7 +68,7 @@ def measure(counts, model, config, top=20):
                 first_row[chunk] = np.where(n > 0, row_ids[np.minimum(first, len(row_ids) - 1)],
                                             -1)
             progress.update(len(k))
-    top_oov = np.flatnonzero(kind != kinds.WORD)[:top]
+    top_oov = np.flatnonzero(kind != contract.WORD)[:top]
     splits = _splits([words[i] for i in top_oov], model, config) if len(top_oov) else []
     return _summarize(words, freq, kind, num_rows, first_row, dict(zip(top_oov, splits)), config)
 
@@ -80,10 +80,10 @@ def _splits(words, model, config):
     shown = []
     for i, k in enumerate(kind):
         rows = row_ids[row_word == i]
-        if k == kinds.PIECES:
+        if k == contract.PIECES:
             shown.append(" ".join(config.pieces[r - num_words].decode("utf-8", "replace")
                                   for r in rows))
-        elif k == kinds.BUCKET:
+        elif k == contract.BUCKET:
             shown.append(f"bucket {rows[0] - num_words - num_pieces}")
         else:
             shown.append("unknown")
@@ -95,7 +95,7 @@ def _summarize(words, freq, kind, num_rows, first_row, splits, config):
     for code, name in KIND_NAMES.items():
         tokens_by_kind[name] = int(freq[kind == code].sum())
         distinct_by_kind[name] = int((kind == code).sum())
-    is_split = kind == kinds.PIECES
+    is_split = kind == contract.PIECES
     pieces_per_word = {
         int(m): {"distinct": int((num_rows[is_split] == m).sum()),
                  "tokens": int(freq[is_split][num_rows[is_split] == m].sum())}
@@ -104,7 +104,7 @@ def _summarize(words, freq, kind, num_rows, first_row, splits, config):
     num_words, num_pieces = len(config.words), len(config.pieces)
     top_oov = [{"word": words[i], "count": int(freq[i]), "kind": KIND_NAMES[int(kind[i])],
                 "split": split} for i, split in splits.items()]
-    in_bucket = kind == kinds.BUCKET
+    in_bucket = kind == contract.BUCKET
     buckets = first_row[in_bucket] - num_words - num_pieces
     load = np.bincount(buckets, minlength=config.num_oov_buckets) if config.num_oov_buckets \
         else np.zeros(0, np.int64)

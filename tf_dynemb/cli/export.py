@@ -19,6 +19,7 @@ tensorflow_model_server; `fused` needs one linked with //ops:ops_lib.
 from absl import flags
 
 from tf_dynemb.cli.errors import UsageError, require_files
+from tf_dynemb.contract import COMBINERS
 
 SOURCE_FLAGS = ("vocabulary", "wordpiece_vocabulary", "vectors", "output_dim",
                 "num_oov_buckets", "combiner")
@@ -43,7 +44,7 @@ def define_flags(fv):
                          lower_bound=1, flag_values=fv)
     flags.DEFINE_integer("num_oov_buckets", 1000, "Hash buckets for unsplittable words.",
                          lower_bound=0, flag_values=fv)
-    flags.DEFINE_enum("combiner", "mean", ["mean", "sum", "sqrtn"],
+    flags.DEFINE_enum("combiner", "mean", list(COMBINERS),
                       "How a split word's piece rows are pooled.", flag_values=fv)
     flags.DEFINE_enum("flavor", "portable", ["portable", "fused"],
                       "fused: the custom op (a server linked with //ops:ops_lib). portable: "

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_dynemb import kinds
+from tf_dynemb import contract
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
 from tf_dynemb.layers.string_input_layer import StringInputLayer
 
@@ -68,7 +68,7 @@ class HybridEmbedding(StringInputLayer):
         flat = inputs.flat_values if isinstance(inputs, tf.RaggedTensor) else tf.reshape(inputs, [-1])
         vectors, kind = self.static.lookup(flat, return_kind=True)
         vectors = tf.cast(vectors, self.output_dtype)
-        oov = tf.where((kind != kinds.WORD) & (kind != kinds.PAD))
+        oov = tf.where((kind != contract.WORD) & (kind != contract.PAD))
         encoded = tf.cast(self.dynamic(tf.gather_nd(flat, oov)), self.output_dtype)
         self._check_width(encoded.shape)
         vectors = tf.tensor_scatter_nd_update(vectors, oov, encoded)

@@ -3,6 +3,7 @@ takes raw strings (as `keras.layers.StringLookup` does)."""
 
 import keras
 
+from tf_dynemb import keras_compat
 from tf_dynemb.arguments import check_bool_argument, check_int_argument  # noqa: F401
 
 
@@ -25,8 +26,7 @@ class StringInputLayer(keras.layers.Layer):
                 f"{type(self).__name__} runs TensorFlow ops and needs the TensorFlow backend. "
                 f"Received: backend={keras.config.backend()!r}; set KERAS_BACKEND=tensorflow.")
         super().__init__(**kwargs)
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
+        keras_compat.take_raw_inputs(self)
         self.supports_jit = False
 
     @property

@@ -2,25 +2,12 @@
 
 import keras
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
 from tf_dynemb.layers.string_input_layer import StringInputLayer, check_bool_argument
+from tf_dynemb.text import basic_tokenize
 
 OUTPUT_MODES = ("sequence", "mean", "max", "sum")
-# BERT's basic tokenization: punctuation (Unicode P, and ASCII symbols) and
-# CJK ideographs become words of their own.
-_SEPARATE = r"([\p{P}!-/:-@\[-`{-~]|\p{Han})"
-
-
-def basic_tokenize(sentences, lowercase=True, strip_accents=False):
-    """Words of each sentence: ragged `[..., (words)]`."""
-    text = sentences
-    if lowercase:
-        text = tf.strings.lower(text, encoding="utf-8")
-    if strip_accents:
-        text = tf.strings.regex_replace(tf_text.normalize_utf8(text, "NFD"), r"\p{Mn}", "")
-    return tf.strings.split(tf.strings.regex_replace(text, _SEPARATE, r" \1 "))
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -157,7 +144,7 @@ class TextEmbedding(StringInputLayer):
     def get_build_config(self):
         if not self.built:
             return None
-        return {"input_shape": None, "vocabulary_sizes": list(self.embedding._sizes)}
+        return self.embedding.get_build_config()
 
     def build_from_config(self, config):
         self.embedding.build_from_config(config)

@@ -1,0 +1,49 @@
+"""`DynamicEmbedding` layers whose rows start from pretrained vectors: word
+vector files, or a keras_hub model's token embeddings."""
+
+import keras
+import numpy as np
+
+from tf_dynemb.layers import vocabulary_reference
+from tf_dynemb.vectors import load_text_vectors
+
+
+def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
+                 **kwargs):
+    """A `cls` layer whose word rows are the vectors of `path` (see
+    `DynamicEmbedding.from_vectors`)."""
+    if str(path).endswith(".npy"):
+        if vocabulary is None:
+            raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
+        words, matrix = vocabulary_reference.as_tokens(vocabulary, "vocabulary"), np.load(path)
+        if matrix.ndim != 2 or matrix.shape[0] != len(words):
+            raise ValueError(f"{path} has shape {matrix.shape}; expected "
+                             f"[{len(words)}, D] for the {len(words)} words given.")
+    else:
+        words, matrix = load_text_vectors(path)
+    layer = cls(int(matrix.shape[1]), vocabulary=words,
+                wordpiece_vocabulary=wordpiece_vocabulary, **kwargs)
+    layer.build()
+    layer.assign_rows(0, matrix)
+    if piece_vectors is not None:
+        layer.assign_rows(len(words), piece_vectors)
+    return layer
+
+
+def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
+    """A `cls` layer whose piece rows are a keras_hub model's token
+    embeddings (see `DynamicEmbedding.from_keras_hub`)."""
+    pieces = list(tokenizer.get_vocabulary())
+    matrix = keras.ops.convert_to_numpy(embedding_matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != len(pieces):
+        raise ValueError(f"`embedding_matrix` has shape {matrix.shape}; expected "
+                         f"[{len(pieces)}, D] for the tokenizer's {len(pieces)} tokens.")
+    kwargs.setdefault("suffix_indicator", getattr(tokenizer, "suffix_indicator", "##"))
+    oov = getattr(tokenizer, "oov_token", None)
+    if kwargs.get("num_oov_buckets", 1000) == 0 and oov in pieces:
+        kwargs.setdefault("unknown_token", oov)
+    layer = cls(int(matrix.shape[1]), vocabulary=vocabulary, wordpiece_vocabulary=pieces,
+                **kwargs)
+    layer.build()
+    layer.assign_rows(len(layer.get_vocabulary()), matrix)
+    return layer

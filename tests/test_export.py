@@ -13,6 +13,8 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 import tf_dynemb
 from tf_dynemb import serving
+from tf_dynemb.layers import TextEmbedding
+from tf_dynemb.text import basic_tokenize
 from tf_dynemb.vocabulary import default_vocabulary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,6 +84,27 @@ def test_flavors_agree(exported):
     portable = servers["portable"].embed_words(tf.constant(WORDS))
     np.testing.assert_allclose(fused["embeddings"], portable["embeddings"], rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(fused["kind"], portable["kind"])
+
+
+@pytest.mark.parametrize("flavor", serving.FLAVORS)
+def test_served_sentences_are_split_as_text_embedding_splits_them(exported, flavor):
+    """`serving_default` gives the mean of the word vectors of the words that
+    TextEmbedding's tokenizer finds, punctuation included."""
+    paths, servers = exported
+    served = tf.saved_model.load(paths[flavor]).signatures["serving_default"]
+    got = served(sentences=tf.constant(SENTENCES))["embedding"].numpy()
+    words = basic_tokenize(tf.constant(SENTENCES))
+    assert {",", "!"} <= {w.decode() for w in words[0].numpy()}
+    vectors = servers[flavor].embed_words(words.flat_values)["embeddings"]
+    mean = tf.reduce_mean(words.with_flat_values(vectors), axis=1).numpy()
+    want = np.where((words.row_lengths() > 0).numpy()[:, None], mean, 0.0)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    vocabulary, pieces = default_vocabulary()
+    layer = TextEmbedding(8, vocabulary=vocabulary, wordpiece_vocabulary=pieces,
+                          num_oov_buckets=50, use_custom_op=flavor == "fused")
+    layer.build()
+    layer.embedding.embeddings.assign(servers[flavor].table)
+    np.testing.assert_allclose(got, layer(tf.constant(SENTENCES)), rtol=1e-6, atol=1e-6)
 
 
 def _op_types(path):

@@ -16,7 +16,14 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 import tf_dynemb
 from tf_dynemb import serving
-from tf_dynemb.layers import CharCNNEncoder, DynamicEmbedding, HybridEmbedding, TextEmbedding
+from tf_dynemb.flavors import scoped_flavor
+from tf_dynemb.layers import (
+    CharCNNEncoder,
+    DynamicEmbedding,
+    HybridEmbedding,
+    TextEmbedding,
+    dynamic_embeddings,
+)
 
 WORDS = ["the", "cat", "sat", "on", "mat", "socket", "create"]
 PIECES = ["un", "##seen", "##s", "sock", "##et", "cre", "##ate", "[UNK]"]
@@ -125,9 +132,44 @@ def test_export_equals_predict_in_a_fresh_process(trained, flavor, tmp_path):
     assert set(got["dtypes"]) == set(inputs) and set(got["dtypes"].values()) == {"string"}
     np.testing.assert_allclose(got["outputs"]["output_0"], expected, rtol=1e-6, atol=1e-6)
     assert serving.read_export_info(path)["flavor"] == flavor
-    # The model's own layers are back on the path they were trained with.
-    assert all(layer.use_custom_op for layer in model._flatten_layers()
-               if isinstance(layer, DynamicEmbedding))
+    # The model's own layers are on the path they were trained with.
+    assert all(layer.use_custom_op for layer in dynamic_embeddings(model))
+
+
+@pytest.mark.parametrize("flavor", serving.FLAVORS)
+def test_an_export_failing_midway_leaves_the_model_as_it_was(monkeypatch, tmp_path, flavor):
+    model, inputs = two_inputs_shared_and_nested()
+    layers = dynamic_embeddings(model)
+    layers[1].use_custom_op = False
+    paths = [layer.use_custom_op for layer in layers]
+    batch = {name: tf.constant(value) for name, value in inputs.items()}
+    before = model.predict(batch, verbose=0)
+    export = keras.Model.export
+
+    def export_then_fail(self, *args, **kwargs):
+        export(self, *args, **kwargs)  # traced with the export's flavor
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(keras.Model, "export", export_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        serving.export_model(model, str(tmp_path / "m"), flavor=flavor)
+    assert [layer.use_custom_op for layer in layers] == paths
+    assert scoped_flavor() is None
+    assert not os.path.exists(tmp_path / "m" / "1")
+    model.make_predict_function(force=True)
+    np.testing.assert_array_equal(model.predict(batch, verbose=0), before)
+
+
+def test_a_portable_model_exports_fused_and_stays_portable(tmp_path):
+    model, inputs = text_classifier()
+    layer = dynamic_embeddings(model)[0]
+    layer.use_custom_op = False
+    path = serving.export_model(model, str(tmp_path / "m"), flavor="fused")
+    assert any(op.startswith("TfDynemb") for op in _ops_in(path))
+    assert layer.use_custom_op is False
+    got = run_fresh("fused", path, inputs, tmp_path)
+    expected = model.predict(tf.constant(inputs["sentence"]), verbose=0)
+    np.testing.assert_allclose(got["outputs"]["output_0"], expected, rtol=1e-6, atol=1e-6)
 
 
 def _ops_in(path):

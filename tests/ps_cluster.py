@@ -219,15 +219,10 @@ def export(model, x, flavor, directory):
 
 def largest_float_constant(path):
     """Elements of the largest floating-point constant in a SavedModel's graph."""
-    from tensorflow.core.protobuf import saved_model_pb2
+    from saved_model_helper import graph_nodes
 
-    saved = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        saved.ParseFromString(f.read())
-    graph = saved.meta_graphs[0].graph_def
-    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
     sizes = [int(np.prod([d.size for d in n.attr["value"].tensor.tensor_shape.dim]))
-             for n in nodes
+             for n in graph_nodes(path)
              if n.op == "Const" and tf.dtypes.as_dtype(n.attr["dtype"].type).is_floating]
     return max(sizes, default=0)
 

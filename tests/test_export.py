@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
 import tf_dynemb
+from saved_model_helper import op_types
 from tf_dynemb import serving
 from tf_dynemb.layers import TextEmbedding
 from tf_dynemb.text import basic_tokenize
@@ -107,20 +107,9 @@ def test_served_sentences_are_split_as_text_embedding_splits_them(exported, flav
     np.testing.assert_allclose(got, layer(tf.constant(SENTENCES)), rtol=1e-6, atol=1e-6)
 
 
-def _op_types(path):
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    graph = proto.meta_graphs[0].graph_def
-    ops = {node.op for node in graph.node}
-    for function in graph.library.function:
-        ops |= {node.op for node in function.node_def}
-    return ops
-
-
 def test_portable_graph_has_stock_ops_only(exported):
     paths, _ = exported
-    portable, fused = _op_types(paths["portable"]), _op_types(paths["fused"])
+    portable, fused = op_types(paths["portable"]), op_types(paths["fused"])
     assert not [op for op in portable if op.startswith("TfDynemb")]
     assert "FastWordpieceTokenizeWithOffsets" in portable
     assert "TfDynembResourceLookup" in fused  # the table is a variable

@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
 import tf_dynemb
+from saved_model_helper import op_types
 from tf_dynemb import serving
 from tf_dynemb.flavors import scoped_flavor
 from tf_dynemb.layers import (
@@ -165,20 +165,11 @@ def test_a_portable_model_exports_fused_and_stays_portable(tmp_path):
     layer = dynamic_embeddings(model)[0]
     layer.use_custom_op = False
     path = serving.export_model(model, str(tmp_path / "m"), flavor="fused")
-    assert any(op.startswith("TfDynemb") for op in _ops_in(path))
+    assert any(op.startswith("TfDynemb") for op in op_types(path))
     assert layer.use_custom_op is False
     got = run_fresh("fused", path, inputs, tmp_path)
     expected = model.predict(tf.constant(inputs["sentence"]), verbose=0)
     np.testing.assert_allclose(got["outputs"]["output_0"], expected, rtol=1e-6, atol=1e-6)
-
-
-def _ops_in(path):
-    saved = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        saved.ParseFromString(f.read())
-    graph = saved.meta_graphs[0].graph_def
-    return ({n.op for n in graph.node} |
-            {n.op for f in graph.library.function for n in f.node_def})
 
 
 def test_flavors_hold_the_right_ops_and_warmup(tmp_path):
@@ -186,9 +177,9 @@ def test_flavors_hold_the_right_ops_and_warmup(tmp_path):
     portable = serving.export_model(model, str(tmp_path / "m"), flavor="portable")
     fused = serving.export_model(model, str(tmp_path / "m"), flavor="fused")
     assert fused.endswith("2")
-    assert not any(op.startswith("TfDynemb") for op in _ops_in(portable))
-    assert "FastWordpieceTokenizeWithOffsets" in _ops_in(portable)
-    assert any(op.startswith("TfDynemb") for op in _ops_in(fused))
+    assert not any(op.startswith("TfDynemb") for op in op_types(portable))
+    assert "FastWordpieceTokenizeWithOffsets" in op_types(portable)
+    assert any(op.startswith("TfDynemb") for op in op_types(fused))
     records = list(tf.data.TFRecordDataset(
         os.path.join(portable, "assets.extra", "tf_serving_warmup_requests")))
     log = prediction_log_pb2.PredictionLog.FromString(records[0].numpy())

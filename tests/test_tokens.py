@@ -1,5 +1,5 @@
 """Tokens survive saving, or are refused when given; files name file and line
-of what they cannot read. Issue 12, failures 4 and 6."""
+of what they cannot read."""
 
 import keras
 import numpy as np
@@ -37,7 +37,7 @@ def test_non_string_tokens_are_refused():
     assert check_tokens(tf.constant(["a", "é"]), "w") == ["a", "é"]
 
 
-def test_the_issue_line_break_tokens_no_longer_lose_the_model(tmp_path):
+def test_line_break_tokens_are_refused_before_they_lose_the_model(tmp_path):
     # Before: a word holding "\n" saved into a .keras file that never loaded
     # again, and "cat\r" reloaded as "cat" with other outputs.
     for bad in ("new\nline", "cat\r"):

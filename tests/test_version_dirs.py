@@ -1,5 +1,5 @@
 """Version directories: claimed atomically, never half-written, and staging
-left by killed writers removed by the next one. Issue 12, failure 5."""
+left by killed writers removed by the next one."""
 
 import os
 import select

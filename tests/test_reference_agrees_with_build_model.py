@@ -1,10 +1,10 @@
 """One contract, two paths: every vocabulary build_model accepts, the stock-op
 path (StaticHashTable + TF Text's FastWordpieceTokenizer) builds too and maps
 every word to the same rows; whatever the stock path cannot build, build_model
-refuses with a clear error, and the stock path with the same one. Issue 12,
-failure 7.
+refuses with a clear error, and the stock path with the same one.
 
-Run longer with `pytest tests/test_two_paths.py --hypothesis-profile=long`.
+Run longer with
+`pytest tests/test_reference_agrees_with_build_model.py --hypothesis-profile=long`.
 """
 
 import numpy as np
@@ -82,7 +82,7 @@ def stock_lookup(config):
         return None, e
 
 
-CASES = [  # the stock path's failures issue 12 found, and what build_model now says
+CASES = [  # vocabularies the stock path once failed on, and what build_model says
     (VocabularyConfig((), (b"a", b"##a"), 1, "##", 256, None),
      "both refused (`max_bytes_per_word` must be in [1, 255]"),
     (VocabularyConfig((), (b"a" * 257,), 1, "##", 100, None),
@@ -95,7 +95,7 @@ CASES = [  # the stock path's failures issue 12 found, and what build_model now 
 
 
 @pytest.mark.parametrize("config, outcome", CASES)
-def test_cases_of_the_issue(config, outcome):
+def test_vocabularies_the_stock_path_once_failed_on(config, outcome):
     words = [b"a", b"aa", b"\xff\xfe\xc3", b"\xff\xfe\xc3\xc3", b"a" * 300]
     assert check_both_paths(config, words).startswith(outcome)
 
@@ -148,7 +148,7 @@ def check_both_paths(config, words):
 
 
 def test_build_model_bounds_the_segmenters_work():
-    # Issue 12, failure 3: build_model itself made a 160 KB word take 28 s.
+    # Unbounded, build_model itself made a 160 KB word take 28 s.
     long_piece = "##" + "a" * 15998 + "b"
     with pytest.raises(ValueError, match=r"max_bytes_per_word=2147483647"):
         tf_dynemb.build_model(pieces=["a", "##a", long_piece], num_oov_buckets=1,

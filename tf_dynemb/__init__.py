@@ -1,6 +1,6 @@
 """tf_dynemb: OOV-robust word embeddings from raw strings, for Keras and TF Serving."""
 
-from tf_dynemb.contract import BUCKET, KIND_NAMES, PAD, PIECES, UNKNOWN, WORD
+from tf_dynemb.kinds import BUCKET, KIND_NAMES, PAD, PIECES, UNKNOWN, WORD
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import build_model, lookup, op_library_path, segment
 from tf_dynemb.reference import ReferenceLookup, reference_lookup

@@ -7,9 +7,9 @@ exports and the command line all read them from here.
 
 import tensorflow as tf
 
-# The kind codes are defined in kinds.py (beside the C++ that emits them);
-# they belong to the contract and are read from here.
-from tf_dynemb.kinds import BUCKET, KIND_NAMES, PAD, PIECES, UNKNOWN, WORD  # noqa: F401
+# The kind codes (PAD, WORD, ..., KIND_NAMES) are written in kinds.py, the
+# list the C++ kernels' outputs follow; the contract gives all of them.
+from tf_dynemb.kinds import *  # noqa: F401,F403
 
 OP_PREFIX = "TfDynemb"
 """Every op of the op library is named `TfDynemb...`."""

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from tf_dynemb import contract
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
-from tf_dynemb.layers.string_input_layer import StringInputLayer
+from tf_dynemb.layers.string_input_layer import StringInputLayer, use_custom_op_of
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -81,14 +81,7 @@ class HybridEmbedding(StringInputLayer):
         return keras.KerasTensor(tuple(inputs.shape) + (self.static.output_dim,),
                                  dtype=self.output_dtype)
 
-    @property
-    def use_custom_op(self):
-        """As `DynamicEmbedding.use_custom_op`, for the static layer."""
-        return self.static.use_custom_op
-
-    @use_custom_op.setter
-    def use_custom_op(self, value):
-        self.static.use_custom_op = value
+    use_custom_op = use_custom_op_of("static")
 
     def get_config(self):
         config = super().get_config()

@@ -43,3 +43,16 @@ class StringInputLayer(keras.layers.Layer):
     def output_dtype(self):
         """The dtype of the vectors: the dtype policy's compute dtype."""
         return self.dtype_policy.compute_dtype
+
+
+def use_custom_op_of(inner):
+    """A `use_custom_op` property for a layer made around a `DynamicEmbedding`
+    (its attribute `inner`): reads and sets that layer's."""
+
+    def get(self):
+        return getattr(self, inner).use_custom_op
+
+    def set_(self, value):
+        getattr(self, inner).use_custom_op = value
+
+    return property(get, set_, doc=f"As `DynamicEmbedding.use_custom_op`, for `{inner}`.")

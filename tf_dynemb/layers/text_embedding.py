@@ -4,7 +4,11 @@ import keras
 import tensorflow as tf
 
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
-from tf_dynemb.layers.string_input_layer import StringInputLayer, check_bool_argument
+from tf_dynemb.layers.string_input_layer import (
+    StringInputLayer,
+    check_bool_argument,
+    use_custom_op_of,
+)
 from tf_dynemb.text import basic_tokenize
 
 OUTPUT_MODES = ("sequence", "mean", "max", "sum")
@@ -120,14 +124,7 @@ class TextEmbedding(StringInputLayer):
         shape = batch + ((None, dim) if self.output_mode == "sequence" else (dim,))
         return keras.KerasTensor(shape, dtype=self.output_dtype, ragged=self.ragged)
 
-    @property
-    def use_custom_op(self):
-        """As `DynamicEmbedding.use_custom_op`."""
-        return self.embedding.use_custom_op
-
-    @use_custom_op.setter
-    def use_custom_op(self, value):
-        self.embedding.use_custom_op = value
+    use_custom_op = use_custom_op_of("embedding")
 
     def get_vocabulary(self):
         """The whole words of the embedding, in row order."""

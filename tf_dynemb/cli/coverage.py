@@ -98,9 +98,10 @@ def run(fv, args):
 
     import tf_dynemb
 
-    model = tf_dynemb.build_model(words, pieces, fv.num_oov_buckets, fv.suffix_indicator,
-                                  fv.max_bytes_per_word, fv.unknown_token)
-    cov = measure(counts, model, tf_dynemb.decode_model(model), fv.top)
+    vocabulary_model = tf_dynemb.build_model(words, pieces, fv.num_oov_buckets,
+                                             fv.suffix_indicator, fv.max_bytes_per_word,
+                                             fv.unknown_token)
+    cov = measure(counts, vocabulary_model, tf_dynemb.decode_model(vocabulary_model), fv.top)
     print(format_table(cov))
     if fv.output_json:
         with open(fv.output_json, "w", encoding="utf-8") as f:

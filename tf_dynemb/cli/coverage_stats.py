@@ -39,20 +39,20 @@ class Coverage:
         return out
 
 
-def _segment(words, model):
+def _segment(words, vocabulary_model):
     """(kind [N], rows per word [N], flat rows, row_word) for a list of str."""
     import tensorflow as tf
 
     import tf_dynemb
 
-    row_ids, _, row_word, kind = tf_dynemb.segment(tf.constant(words, tf.string), model)
+    row_ids, _, row_word, kind = tf_dynemb.segment(tf.constant(words, tf.string), vocabulary_model)
     row_word = row_word.numpy()
     return kind.numpy(), np.bincount(row_word, minlength=len(words)), row_ids.numpy(), row_word
 
 
-def measure(counts, model, config, top=20):
-    """Coverage of the {word: count} `counts` by the model (`build_model`'s
-    tensor) whose `VocabularyConfig` is `config`."""
+def measure(counts, vocabulary_model, config, top=20):
+    """Coverage of the {word: count} `counts` by `vocabulary_model`
+    (`build_model`'s tensor), whose `VocabularyConfig` is `config`."""
     words = sorted(counts, key=lambda w: (-counts[w], w))
     freq = np.array([counts[w] for w in words], dtype=np.int64)
     kind = np.zeros(len(words), np.int32)
@@ -61,7 +61,7 @@ def measure(counts, model, config, top=20):
     with bar(total=len(words), desc="looking up words", unit="word") as progress:
         for start in range(0, len(words), CHUNK_WORDS):
             chunk = slice(start, start + CHUNK_WORDS)
-            k, n, row_ids, row_word = _segment(words[chunk], model)
+            k, n, row_ids, row_word = _segment(words[chunk], vocabulary_model)
             kind[chunk], num_rows[chunk] = k, n
             first = np.searchsorted(row_word, np.arange(len(k)))
             if len(row_ids):
@@ -69,13 +69,13 @@ def measure(counts, model, config, top=20):
                                             -1)
             progress.update(len(k))
     top_oov = np.flatnonzero(kind != contract.WORD)[:top]
-    splits = _splits([words[i] for i in top_oov], model, config) if len(top_oov) else []
+    splits = _splits([words[i] for i in top_oov], vocabulary_model, config) if len(top_oov) else []
     return _summarize(words, freq, kind, num_rows, first_row, dict(zip(top_oov, splits)), config)
 
 
-def _splits(words, model, config):
+def _splits(words, vocabulary_model, config):
     """How each word is embedded, in words: its pieces, its bucket, or unknown."""
-    kind, n, row_ids, row_word = _segment(words, model)
+    kind, n, row_ids, row_word = _segment(words, vocabulary_model)
     num_words, num_pieces = len(config.words), len(config.pieces)
     shown = []
     for i, k in enumerate(kind):

@@ -20,6 +20,7 @@ from absl import flags
 
 from tf_dynemb.cli.errors import UsageError, require_files
 from tf_dynemb.contract import COMBINERS
+from tf_dynemb.flavors import FLAVORS
 
 SOURCE_FLAGS = ("vocabulary", "wordpiece_vocabulary", "vectors", "output_dim",
                 "num_oov_buckets", "combiner")
@@ -46,7 +47,7 @@ def define_flags(fv):
                          lower_bound=0, flag_values=fv)
     flags.DEFINE_enum("combiner", "mean", list(COMBINERS),
                       "How a split word's piece rows are pooled.", flag_values=fv)
-    flags.DEFINE_enum("flavor", "portable", ["portable", "fused"],
+    flags.DEFINE_enum("flavor", "portable", list(FLAVORS),
                       "fused: the custom op (a server linked with //ops:ops_lib). portable: "
                       "stock TF + TF Text ops (the stock tensorflow_model_server).",
                       flag_values=fv)

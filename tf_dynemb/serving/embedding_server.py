@@ -7,10 +7,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
+from tf_dynemb.flavors import check_flavor
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
-from tf_dynemb.flavors import check_flavor
 from tf_dynemb.serving.versions import write_version
 from tf_dynemb.serving.warmup import write_export_info, write_warmup
 from tf_dynemb.text import basic_tokenize

@@ -3,7 +3,7 @@ format: one `word v1 v2 ... vD` per line, with an optional `COUNT D` header."""
 
 import numpy as np
 
-from tf_dynemb.vocabulary import read_lines, token_problem
+from tf_dynemb.vocabulary import quote, read_lines, token_problem
 
 
 def load_text_vectors(path, max_words=None):
@@ -28,26 +28,26 @@ def load_text_vectors(path, max_words=None):
         if len(values) != dim or dim == 0:
             raise ValueError(
                 f"{path}:{line_number}: expected a word and {dim} values, "
-                f"got {len(values)} values for {word!r:.40}."
+                f"got {len(values)} values for {quote(word)}."
             )
         problem = token_problem(word)
         if problem:
-            raise ValueError(f"{path}:{line_number}: the word {problem}. Received: {word!r:.40}")
+            raise ValueError(f"{path}:{line_number}: the word {problem}. Received: {quote(word)}")
         try:
             with np.errstate(over="ignore"):
                 row = np.asarray(values, dtype=np.float32)
         except ValueError:
             raise ValueError(
-                f"{path}:{line_number}: a value of {word!r:.40} is not a number."
+                f"{path}:{line_number}: a value of {quote(word)} is not a number."
             ) from None
         if not np.all(np.isfinite(row)):
             bad = values[int(np.argmin(np.isfinite(row)))]
             raise ValueError(
-                f"{path}:{line_number}: value {bad!r} of {word!r:.40} is not a finite "
+                f"{path}:{line_number}: value {quote(bad)} of {quote(word)} is not a finite "
                 "float32 number (NaN, infinite, or beyond 3.4e38).")
         if word in seen:
             raise ValueError(
-                f"{path}:{line_number}: {word!r:.40} already appeared on line "
+                f"{path}:{line_number}: {quote(word)} already appeared on line "
                 f"{seen[word]}."
             )
         seen[word] = line_number

@@ -19,6 +19,7 @@ from tf_dynemb.layers.string_input_layer import (
     check_int_argument,
 )
 from tf_dynemb.vectors import load_text_vectors
+from tf_dynemb.vocabulary import open_regular_file
 
 _WORDS_ASSET = "vocabulary.txt"
 _PIECES_ASSET = "wordpiece_vocabulary.txt"
@@ -229,7 +230,9 @@ class DynamicEmbedding(StringInputLayer):
         if str(path).endswith(".npy"):
             if vocabulary is None:
                 raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
-            words, matrix = vocabulary_reference.as_tokens(vocabulary, "vocabulary"), np.load(path)
+            words = vocabulary_reference.as_tokens(vocabulary, "vocabulary")
+            with open_regular_file(path) as f:
+                matrix = np.load(f)
             if matrix.ndim != 2 or matrix.shape[0] != len(words):
                 raise ValueError(f"{path} has shape {matrix.shape}; expected "
                                  f"[{len(words)}, D] for the {len(words)} words given.")
@@ -364,8 +367,13 @@ class DynamicEmbedding(StringInputLayer):
         return {"input_shape": None, "vocabulary_sizes": list(self._sizes)}
 
     def build_from_config(self, config):
-        self._sizes = tuple(config["vocabulary_sizes"])
+        vocabulary_reference.check_build_sizes(config, self._sizes)
         self.build()
+
+    def load_own_variables(self, store):
+        if not sharded_lookup.is_sharded(self.embeddings):
+            vocabulary_reference.check_table_shape(store, (self.input_dim, self.output_dim))
+        super().load_own_variables(store)
 
     def save_assets(self, dir_path):
         for name, tokens in ((_WORDS_ASSET, self._words), (_PIECES_ASSET, self._pieces)):
@@ -375,8 +383,8 @@ class DynamicEmbedding(StringInputLayer):
     def load_assets(self, dir_path):
         if self._pending_references is None:
             return
-        given = [os.path.join(dir_path, name) if vocabulary_reference.is_reference(value)
-                 else value
+        given = [vocabulary_reference.asset_path(dir_path, name)
+                 if vocabulary_reference.is_reference(value) else value
                  for name, value in zip((_WORDS_ASSET, _PIECES_ASSET), self._pending_references)]
         self.set_vocabularies(*given)
 

@@ -12,6 +12,13 @@ _ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 DEFAULT_WORDS = os.path.join(_ASSETS, "default_words.txt")
 DEFAULT_WORDPIECE = os.path.join(_ASSETS, "default_wordpiece.txt")
 _BOM = "\ufeff"
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Python's whitespace (`str.isspace`, `str.strip`): no token begins or ends
+with one, nor is only whitespace."""
+WORD_SEPARATORS = WHITESPACE + _BOM
+"""Characters that end a word of text (`basic_tokenize`): whitespace and the
+byte order mark, so every word of a text can be a token."""
 
 MAX_VOCABULARY_FILE_BYTES = 1 << 30
 """A vocabulary file is read up to this size (1 GiB: ~100 million tokens)."""

@@ -6,16 +6,22 @@ import tensorflow_text as tf_text
 
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
 from tf_dynemb.layers.string_input_layer import StringInputLayer, check_bool_argument
+from tf_dynemb.vocabulary import WORD_SEPARATORS
 
 OUTPUT_MODES = ("sequence", "mean", "max", "sum")
 # BERT's basic tokenization: punctuation (Unicode P, and ASCII symbols) and
 # CJK ideographs become words of their own.
 _SEPARATE = r"([\p{P}!-/:-@\[-`{-~]|\p{Han})"
+# Words end at any Unicode whitespace (NBSP, U+3000...) and at byte order
+# marks, the characters a vocabulary token cannot begin or end with
+# (`tf_dynemb.vocabulary`); and at NUL, which would end the text for
+# `tf.strings.lower` (it dropped the rest of the sentence) and cannot be in a piece.
+_WORD_SEPARATOR = "[" + "".join(f"\\x{{{ord(c):04x}}}" for c in WORD_SEPARATORS + "\x00") + "]"
 
 
 def basic_tokenize(sentences, lowercase=True, strip_accents=False):
     """Words of each sentence: ragged `[..., (words)]`."""
-    text = sentences
+    text = tf.strings.regex_replace(sentences, _WORD_SEPARATOR, " ")
     if lowercase:
         text = tf.strings.lower(text, encoding="utf-8")
     if strip_accents:

@@ -18,7 +18,7 @@ from tf_dynemb.layers.string_input_layer import (
     check_bool_argument,
     check_int_argument,
 )
-from tf_dynemb.vectors import load_text_vectors
+from tf_dynemb.vectors import check_table_rows, load_text_vectors
 from tf_dynemb.vocabulary import open_regular_file
 
 _WORDS_ASSET = "vocabulary.txt"
@@ -236,6 +236,7 @@ class DynamicEmbedding(StringInputLayer):
             if matrix.ndim != 2 or matrix.shape[0] != len(words):
                 raise ValueError(f"{path} has shape {matrix.shape}; expected "
                                  f"[{len(words)}, D] for the {len(words)} words given.")
+            matrix = check_table_rows(matrix, path, words)
         else:
             words, matrix = load_text_vectors(path)
         layer = cls(int(matrix.shape[1]), vocabulary=words,
@@ -243,7 +244,9 @@ class DynamicEmbedding(StringInputLayer):
         layer.build()
         layer.assign_rows(0, matrix)
         if piece_vectors is not None:
-            layer.assign_rows(len(words), piece_vectors)
+            layer.assign_rows(len(words), check_table_rows(
+                keras.ops.convert_to_numpy(piece_vectors), "piece_vectors",
+                layer.get_wordpiece_vocabulary()))
         return layer
 
     @classmethod

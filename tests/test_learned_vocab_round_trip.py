@@ -18,7 +18,8 @@ from tf_dynemb.layers.text_embedding import basic_tokenize
 from tf_dynemb.vocabulary import WHITESPACE, WORD_SEPARATORS, load_vocabulary
 
 HOSTILE = ["a", "b", "c", "é", "E", "\xa0", "\u3000", "\ufeff", "\u2028", "\x85", "\r", "\t",
-           " ", "\x1c", "\u200b", "\u0301", "東", "!", "#", "🙂", "\u202f", "\u2009", "\x0b", "\x00"]
+           " ", "\x1c", "\u200b", "\u0301", "東", "!", "#", "🙂", "\u202f", "\u2009", "\x0b",
+           "\x00"]
 
 
 def _learn(corpus_text, out_dir, *extra):

@@ -85,6 +85,21 @@ def _write(path, tokens):
         f.writelines(token + "\n" for token in tokens)
 
 
+def _check_flag_tokens(fv):
+    """Reserved tokens and the suffix indicator become vocabulary tokens: the
+    file's reader must take them back."""
+    from tf_dynemb.vocabulary import check_tokens, token_problem
+
+    try:
+        check_tokens(fv.reserved_tokens, "reserved_tokens")
+    except ValueError as e:
+        raise UsageError(f"--reserved_tokens: {e}") from None
+    problem = token_problem(fv.suffix_indicator + "a")
+    if problem:
+        raise UsageError(f"--suffix_indicator={fv.suffix_indicator!r:.40} starts pieces, which "
+                         f"then {problem}.")
+
+
 def run(fv, args):
     pipeline_args = list(args)
     if pipeline_args and not all(arg.startswith("-") for arg in pipeline_args):
@@ -92,6 +107,7 @@ def run(fv, args):
                          f"--corpus, and Beam pipeline options after `--`.")
     if not fv.suffix_indicator:
         raise UsageError("--suffix_indicator must not be empty.")
+    _check_flag_tokens(fv)
     os.makedirs(fv.output_dir, exist_ok=True)
     counts = _count(fv, pipeline_args)
     total = sum(counts.values())

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
 from tf_dynemb.layers import lookup_paths
-from tf_dynemb.layers import pretrained
+from tf_dynemb.layers import pretrained, vocabulary_reference
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
     check_bool_argument,
@@ -14,6 +14,7 @@ from tf_dynemb.layers.string_input_layer import (
 )
 from tf_dynemb.layers.vocabulary_state import VocabularyState
 from tf_dynemb.reference import ReferenceLookup
+from tf_dynemb.tables import sharded_lookup
 from tf_dynemb.tables.partitioned_init import partitioned_initialization
 
 
@@ -271,8 +272,13 @@ class DynamicEmbedding(StringInputLayer):
         return {"input_shape": None, "vocabulary_sizes": list(self._vocabulary.sizes)}
 
     def build_from_config(self, config):
-        self._vocabulary.sizes = tuple(config["vocabulary_sizes"])
+        vocabulary_reference.check_build_sizes(config, self._vocabulary.sizes)
         self.build()
+
+    def load_own_variables(self, store):
+        if not sharded_lookup.is_sharded(self.embeddings):
+            vocabulary_reference.check_table_shape(store, (self.input_dim, self.output_dim))
+        super().load_own_variables(store)
 
     def save_assets(self, dir_path):
         self._vocabulary.save_assets(dir_path)

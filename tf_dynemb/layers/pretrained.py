@@ -5,7 +5,8 @@ import keras
 import numpy as np
 
 from tf_dynemb.layers import vocabulary_reference
-from tf_dynemb.vectors import load_text_vectors
+from tf_dynemb.vectors import check_table_rows, load_text_vectors
+from tf_dynemb.vocabulary import open_regular_file
 
 
 def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
@@ -15,10 +16,13 @@ def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_ve
     if str(path).endswith(".npy"):
         if vocabulary is None:
             raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
-        words, matrix = vocabulary_reference.as_tokens(vocabulary, "vocabulary"), np.load(path)
+        words = vocabulary_reference.as_tokens(vocabulary, "vocabulary")
+        with open_regular_file(path) as f:
+            matrix = np.load(f)
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
             raise ValueError(f"{path} has shape {matrix.shape}; expected "
                              f"[{len(words)}, D] for the {len(words)} words given.")
+        matrix = check_table_rows(matrix, path, words)
     else:
         words, matrix = load_text_vectors(path)
     layer = cls(int(matrix.shape[1]), vocabulary=words,
@@ -26,7 +30,9 @@ def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_ve
     layer.build()
     layer.assign_rows(0, matrix)
     if piece_vectors is not None:
-        layer.assign_rows(len(words), piece_vectors)
+        layer.assign_rows(len(words), check_table_rows(
+            keras.ops.convert_to_numpy(piece_vectors), "piece_vectors",
+            layer.get_wordpiece_vocabulary()))
     return layer
 
 

@@ -107,6 +107,7 @@ class VocabularyState:
         assets in `dir_path`, or None when nothing is pending."""
         if self.pending is None:
             return None
-        return tuple(os.path.join(dir_path, name) if vocabulary_reference.is_reference(value)
+        return tuple(vocabulary_reference.asset_path(dir_path, name)
+                     if vocabulary_reference.is_reference(value)
                      else value
                      for name, value in zip((_WORDS_ASSET, _PIECES_ASSET), self.pending))

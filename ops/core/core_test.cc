@@ -253,8 +253,8 @@ TEST(ValidatorTest, RejectsTheOldFormatVersion) {
   MustBuild(SmallConfig(), &buffer);
   SetU32At(&buffer, kFieldVersion, 1);
   ModelView view;
-  EXPECT_NE(Validate(buffer, &view).find("version 1 is not supported (this build reads "
-                                         "version 2); rebuild the model"),
+  EXPECT_NE(Validate(buffer, &view).find("version 1 was built by an older tf_dynemb (this "
+                                         "build reads version 3); rebuild it"),
             std::string::npos);
 }
 

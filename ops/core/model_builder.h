@@ -17,6 +17,12 @@ struct ModelConfig {
   int64_t max_bytes_per_word = 100;
   // Empty means no unknown token; otherwise it must be one of `pieces`.
   std::string_view unknown_token;
+  // Character n-gram buckets (0: none) and their lengths in characters.
+  int64_t num_ngram_buckets = 0;
+  int64_t min_n = 3;
+  int64_t max_n = 6;
+  // A listed word's vector also pools its pieces' and n-grams' rows.
+  bool compose_words = false;
 };
 
 // Serializes `config` into `model`. Returns an empty string on success, or a

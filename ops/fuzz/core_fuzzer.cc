@@ -73,7 +73,7 @@ void CheckWords(const ModelView& m, const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(w.data());
     const tf_dynemb::WordRows rows = tf_dynemb::ClassifyWord(m, bytes, w.size());
-    if (rows.kind < tf_dynemb::kPad || rows.kind > tf_dynemb::kUnknown) __builtin_trap();
+    if (rows.kind < tf_dynemb::kPad || rows.kind > tf_dynemb::kNgrams) __builtin_trap();
     uint32_t seen = 0;
     tf_dynemb::ForEachRow(m, bytes, w.size(), rows, [&](uint32_t row) {
       if (row >= rows_total) __builtin_trap();
@@ -91,8 +91,9 @@ void EmbedWords(const ModelView& m, const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(w.data());
     tf_dynemb::EmbedWord(m, bytes, w.size(), combiner, table.data(), kDim, acc, out);
-    // Rows hold 0.5 and a word has at most one piece per byte.
-    const float most = 0.5f * static_cast<float>(w.size() + 1);
+    // Rows hold 0.5; a sum is at most 0.5 a row.
+    const uint32_t rows = tf_dynemb::ClassifyWord(m, bytes, w.size()).num_rows;
+    const float most = 0.5f * static_cast<float>(rows > 1 ? rows : 1);
     for (float v : out) {
       if (!(v >= 0.0f && v <= most)) __builtin_trap();
     }

@@ -80,6 +80,10 @@ class DecodeModelOp : public OpKernel {
       unknown.assign(s.data(), s.size());
     }
     OP_REQUIRES_OK(ctx, OutputScalar<tstring>(ctx, 5, unknown));
+    OP_REQUIRES_OK(ctx, OutputScalar<int64_t>(ctx, 6, m.num_ngram_buckets));
+    OP_REQUIRES_OK(ctx, OutputScalar<int64_t>(ctx, 7, m.min_n));
+    OP_REQUIRES_OK(ctx, OutputScalar<int64_t>(ctx, 8, m.max_n));
+    OP_REQUIRES_OK(ctx, OutputScalar<bool>(ctx, 9, m.compose_words()));
   }
 };
 

@@ -26,7 +26,7 @@ cudaStream_t TfCudaStream(OpKernelContext* ctx) {
 }
 
 absl::Status CopyWordsToDevice(OpKernelContext* ctx, const Tensor& words,
-                               uint32_t max_bytes_per_word, cudaStream_t stream,
+                               const ModelView& model, cudaStream_t stream,
                                DeviceWords* out) {
   const auto flat = words.flat<::tensorflow::tstring>();
   const int64_t n = flat.size();
@@ -50,7 +50,7 @@ absl::Status CopyWordsToDevice(OpKernelContext* ctx, const Tensor& words,
     const auto& w = flat(i);
     std::memcpy(bytes + offsets[i], w.data(), w.size());
     offsets[i + 1] = offsets[i] + static_cast<int64_t>(w.size());
-    slots[i + 1] = slots[i] + gpu::RowSlots(w.size(), max_bytes_per_word);
+    slots[i + 1] = slots[i] + gpu::RowSlots(reinterpret_cast<const uint8_t*>(w.data()), w.size(), model);
   }
   uint8_t* device = out->device_buffer.flat<uint8_t>().data();
   TF_RETURN_IF_ERROR(CudaStatus(
@@ -73,8 +73,9 @@ absl::Status CopyWordsToDevice(OpKernelContext* ctx, const Tensor& words,
   return absl::OkStatus();
 }
 
-absl::Status DeviceModel::Get(const Tensor& model, cudaStream_t stream,
+absl::Status DeviceModel::Get(OpKernelContext* ctx, const Tensor& model,
                               ModelView* device_view) {
+  const cudaStream_t stream = TfCudaStream(ctx);
   if (model.dims() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "`model` must be a 1-D uint8 tensor made by tf_dynemb.build_model. "

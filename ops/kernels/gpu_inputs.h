@@ -39,18 +39,18 @@ struct DeviceWords {
   ::tensorflow::Tensor device_buffer;  // keeps the device copy alive
 };
 
+// Row slots are sized by gpu::RowSlots() for `model`.
 absl::Status CopyWordsToDevice(::tensorflow::OpKernelContext* ctx,
-                                       const ::tensorflow::Tensor& words,
-                                       uint32_t max_bytes_per_word,
-                                       cudaStream_t stream, DeviceWords* out);
+                               const ::tensorflow::Tensor& words, const ModelView& model,
+                               cudaStream_t stream, DeviceWords* out);
 
 // Validates a device model tensor on the host the first time a buffer is
 // seen (one copy to the host and one stream sync), then serves the view
 // rebased onto the device buffer. Keeps a reference to that buffer.
 class DeviceModel {
  public:
-  absl::Status Get(const ::tensorflow::Tensor& model,
-                           cudaStream_t stream, ModelView* device_view);
+  absl::Status Get(::tensorflow::OpKernelContext* ctx, const ::tensorflow::Tensor& model,
+                   ModelView* device_view);
 
  private:
   absl::Mutex mu_;

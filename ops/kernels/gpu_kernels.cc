@@ -5,75 +5,49 @@
 #include "ops/core/gpu/embed_gpu.h"
 #include "ops/core/segmenter.h"
 #include "ops/kernels/gpu_inputs.h"
-#include "ops/kernels/validated_model.h"
-#include "ops/kernels/variable_table.h"
+#include "ops/kernels/lookup_setup.h"
 #include "tensorflow/core/framework/bfloat16.h"
-#include "tensorflow/core/framework/op_kernel.h"
 
 namespace tf_dynemb {
 
-using ::tensorflow::OpKernel;
-using ::tensorflow::OpKernelConstruction;
-using ::tensorflow::OpKernelContext;
-using ::tensorflow::Tensor;
-
 // TfDynembLookup, and with kFromVariable TfDynembResourceLookup.
 template <typename T, bool kFromVariable>
-class LookupGpuOp : public OpKernel {
+class LookupGpuOp : public LookupKernel<T, kFromVariable, DeviceModel> {
  public:
-  explicit LookupGpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
-  }
-
-  void Compute(OpKernelContext* ctx) override {
-    WithLookupTable<T, kFromVariable>(ctx, [&](const Tensor& t) { Embed(ctx, t); });
-  }
+  using LookupKernel<T, kFromVariable, DeviceModel>::LookupKernel;
 
  private:
-  void Embed(OpKernelContext* ctx, const Tensor& table) {
-    const Tensor& words = ctx->input(0);
+  void Embed(::tensorflow::OpKernelContext* ctx, const LookupInputs& in) override {
+    if (in.words->NumElements() == 0) return;
     const cudaStream_t stream = TfCudaStream(ctx);
-    ModelView model;
-    OP_REQUIRES_OK(ctx, device_model_.Get(ctx->input(2), stream, &model));
-    OP_REQUIRES_OK(ctx, CheckTable(table, model));
-    const int64_t dim = table.dim_size(1);
-    Tensor *embeddings = nullptr, *kind = nullptr;
-    OP_REQUIRES_OK(ctx, AllocateLookupOutputs(ctx, words, dim, &embeddings, &kind));
-    if (words.NumElements() == 0) return;
     DeviceWords device_words;
-    OP_REQUIRES_OK(ctx, CopyWordsToDevice(ctx, words, model.max_bytes_per_word,
-                                          stream, &device_words));
+    OP_REQUIRES_OK(ctx, CopyWordsToDevice(ctx, *in.words, in.model, stream, &device_words));
     OP_REQUIRES_OK(ctx, CudaStatus(gpu::LaunchEmbedWords(
-                                       stream, model, device_words.words,
-                                       kTableType<T>, table.flat<T>().data(),
-                                       dim, combiner_,
-                                       embeddings->flat<T>().data(),
-                                       kind->flat<int32_t>().data()),
+                                       stream, in.model, device_words.words, kTableType<T>,
+                                       in.table->flat<T>().data(), in.dim, in.combiner,
+                                       in.embeddings->flat<T>().data(),
+                                       in.kind->flat<int32_t>().data()),
                                    "launching the lookup kernel"));
   }
-
-  int32_t combiner_ = kMean;
-  DeviceModel device_model_;
 };
 
-class SegmentGpuOp : public OpKernel {
+// Outputs one slot per RowSlots() bound, so no count has to come back to the
+// host; unused slots carry weight 0 and add nothing to the gradient.
+class SegmentGpuOp : public ::tensorflow::OpKernel {
  public:
-  explicit SegmentGpuOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+  explicit SegmentGpuOp(::tensorflow::OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
   }
 
-  // Outputs one slot per RowSlots() bound, so no count has to come back to
-  // the host; unused slots carry weight 0 and add nothing to the gradient.
-  void Compute(OpKernelContext* ctx) override {
-    const Tensor& words = ctx->input(0);
+  void Compute(::tensorflow::OpKernelContext* ctx) override {
+    const ::tensorflow::Tensor& words = ctx->input(0);
     const cudaStream_t stream = TfCudaStream(ctx);
     ModelView model;
-    OP_REQUIRES_OK(ctx, device_model_.Get(ctx->input(1), stream, &model));
+    OP_REQUIRES_OK(ctx, device_model_.Get(ctx, ctx->input(1), &model));
     DeviceWords device_words;
-    OP_REQUIRES_OK(ctx, CopyWordsToDevice(ctx, words, model.max_bytes_per_word,
-                                          stream, &device_words));
+    OP_REQUIRES_OK(ctx, CopyWordsToDevice(ctx, words, model, stream, &device_words));
     const int64_t slots = device_words.num_slots;
-    Tensor *ids = nullptr, *weights = nullptr, *word = nullptr, *kind = nullptr;
+    ::tensorflow::Tensor *ids = nullptr, *weights = nullptr, *word = nullptr, *kind = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, {slots}, &ids));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, {slots}, &weights));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, {slots}, &word));

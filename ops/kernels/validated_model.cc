@@ -10,7 +10,8 @@ namespace tf_dynemb {
 using ::absl::InvalidArgumentError;
 using ::absl::StrCat;
 
-absl::Status ValidatedModel::Get(const ::tensorflow::Tensor& model, ModelView* view) {
+absl::Status ValidatedModel::Get(::tensorflow::OpKernelContext* /*ctx*/,
+                                 const ::tensorflow::Tensor& model, ModelView* view) {
   if (model.dims() != 1) {
     return InvalidArgumentError(
         StrCat("`model` must be a 1-D uint8 tensor made by "
@@ -39,10 +40,14 @@ absl::Status CheckTable(const ::tensorflow::Tensor& table, const ModelView& mode
         "`table` must be 2-D [V, D]. Received shape ", table.shape().DebugString()));
   }
   if (table.dim_size(0) != model.num_rows()) {
+    const std::string ngrams =
+        model.num_ngram_buckets > 0
+            ? StrCat(" + ", model.num_ngram_buckets, " n-gram buckets")
+            : std::string();
     return InvalidArgumentError(StrCat(
         "`table` has ", table.dim_size(0), " rows, but the model needs V = ",
         model.num_words, " words + ", model.num_pieces, " pieces + ",
-        model.num_buckets, " buckets = ", model.num_rows(), " rows"));
+        model.num_buckets, " buckets", ngrams, " = ", model.num_rows(), " rows"));
   }
   return absl::OkStatus();
 }

@@ -19,7 +19,8 @@ namespace tf_dynemb {
 // buffer's memory cannot be freed and reused for other bytes while cached.
 class ValidatedModel {
  public:
-  absl::Status Get(const ::tensorflow::Tensor& model, ModelView* view);
+  absl::Status Get(::tensorflow::OpKernelContext* ctx, const ::tensorflow::Tensor& model,
+                   ModelView* view);
 
  private:
   absl::Mutex mu_;

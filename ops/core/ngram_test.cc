@@ -332,7 +332,7 @@ TEST(NgramValidatorTest, UnvalidatedLengthsStayInBounds) {
     damaged = WithField(damaged, kFieldMaxBytesPerWord, 1 << 20);
     ModelView raw;
     ASSERT_EQ(ParseModel(B(damaged), damaged.size(), &raw), ModelError::kOk);
-    for (const std::string w : {std::string(255, 'x'), std::string(300, 'x'), std::string("ab")}) {
+    for (const std::string& w : {std::string(255, 'x'), std::string(300, 'x'), std::string("ab")}) {
       const WordRows info = Classify(raw, w);
       uint32_t seen = 0;
       ForEachRow(raw, B(w), w.size(), info, [&](uint32_t r) {

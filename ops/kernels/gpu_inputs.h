@@ -11,10 +11,9 @@
 
 #include "ops/core/gpu/embed_gpu.h"
 #include "ops/core/model_format.h"
+#include "ops/kernels/validated_model.h"
 #include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/framework/op_kernel.h"
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace tf_dynemb {
 
@@ -46,16 +45,14 @@ absl::Status CopyWordsToDevice(::tensorflow::OpKernelContext* ctx,
 
 // Validates a device model tensor on the host the first time a buffer is
 // seen (one copy to the host and one stream sync), then serves the view
-// rebased onto the device buffer. Keeps a reference to that buffer.
+// rebased onto the device buffer.
 class DeviceModel {
  public:
   absl::Status Get(::tensorflow::OpKernelContext* ctx, const ::tensorflow::Tensor& model,
                    ModelView* device_view);
 
  private:
-  absl::Mutex mu_;
-  ::tensorflow::Tensor last_ ABSL_GUARDED_BY(mu_);
-  ModelView last_view_ ABSL_GUARDED_BY(mu_);
+  ModelCache cache_;
 };
 
 absl::Status CudaStatus(cudaError_t err, const char* what);

@@ -3,20 +3,17 @@
 
 #include "ops/core/pooling.h"
 #include "ops/kernels/lookup_setup.h"
-#include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/util/work_sharder.h"
 
 namespace tf_dynemb {
 
-// TfDynembLookup (table a tensor) and, with kFromVariable,
-// TfDynembResourceLookup (table read in place from a resource variable).
-template <typename T, bool kFromVariable>
-class LookupCpuOp : public LookupKernel<T, kFromVariable, ValidatedModel> {
- public:
-  using LookupKernel<T, kFromVariable, ValidatedModel>::LookupKernel;
+// TfDynembLookup (table a tensor) and TfDynembResourceLookup (table read in
+// place from a resource variable).
+struct CpuLookup {
+  using Models = ValidatedModel;
 
- private:
-  void Embed(::tensorflow::OpKernelContext* ctx, const LookupInputs& in) override {
+  template <typename T>
+  static void Embed(::tensorflow::OpKernelContext* ctx, const LookupInputs& in) {
     const WordBytes word(*in.words);
     const T* table = in.table->flat<T>().data();
     T* out = in.embeddings->flat<T>().data();
@@ -39,18 +36,7 @@ class LookupCpuOp : public LookupKernel<T, kFromVariable, ValidatedModel> {
   }
 };
 
-#define TF_DYNEMB_REGISTER_CPU(T)                                      \
-  REGISTER_KERNEL_BUILDER(Name("TfDynembLookup")                       \
-                              .Device(::tensorflow::DEVICE_CPU)        \
-                              .TypeConstraint<T>("T"),                 \
-                          LookupCpuOp<T, false>);                      \
-  REGISTER_KERNEL_BUILDER(Name("TfDynembResourceLookup")               \
-                              .Device(::tensorflow::DEVICE_CPU)        \
-                              .TypeConstraint<T>("dtype"),             \
-                          LookupCpuOp<T, true>);
-TF_DYNEMB_REGISTER_CPU(float);
-TF_DYNEMB_REGISTER_CPU(Eigen::half);
-TF_DYNEMB_REGISTER_CPU(::tensorflow::bfloat16);
-#undef TF_DYNEMB_REGISTER_CPU
+TF_DYNEMB_REGISTER_LOOKUP("TfDynembLookup", "TfDynembResourceLookup",
+                          ::tensorflow::DEVICE_CPU, CpuLookup);
 
 }  // namespace tf_dynemb

@@ -1,7 +1,8 @@
 // The set-up every lookup kernel shares, CPU and GPU, table a tensor or a
 // resource variable: the combiner attribute, the model validated (once per
 // buffer), the table checked against it, the outputs embeddings and kind
-// allocated. A kernel derives from LookupKernel and writes Embed().
+// allocated. A lookup gives LookupKernel its Embed() and registers it with
+// TF_DYNEMB_REGISTER_LOOKUP.
 #ifndef TF_DYNEMB_OPS_KERNELS_LOOKUP_SETUP_H_
 #define TF_DYNEMB_OPS_KERNELS_LOOKUP_SETUP_H_
 
@@ -13,6 +14,7 @@
 #include "ops/core/segmenter.h"
 #include "ops/kernels/validated_model.h"
 #include "ops/kernels/variable_table.h"
+#include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 
@@ -44,27 +46,28 @@ class WordBytes {
   ::tensorflow::TTypes<::tensorflow::tstring>::ConstFlat flat_;
 };
 
-// TfDynemb[Resource]Lookup[WithRows] kernels: inputs words (0), table (1),
-// model (2). `Models` validates the model input: ValidatedModel on the host,
-// DeviceModel (gpu_inputs.h) on the GPU.
-template <typename T, bool kFromVariable, typename Models>
+// The TfDynemb[Resource]Lookup[WithRows] kernels: inputs words (0), table
+// (1), model (2). `Lookup` says how the checked inputs are embedded:
+//   struct Lookup {
+//     using Models = ...;  // validates the model input: ValidatedModel on the
+//                          // host, DeviceModel (gpu_inputs.h) on the GPU
+//     template <typename T>
+//     static void Embed(OpKernelContext* ctx, const LookupInputs& in);
+//   };
+template <typename T, bool kFromVariable, typename Lookup>
 class LookupKernel : public ::tensorflow::OpKernel {
  public:
   explicit LookupKernel(::tensorflow::OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, GetCombinerAttr(ctx, &combiner_));
   }
 
-  void Compute(::tensorflow::OpKernelContext* ctx) final {
+  void Compute(::tensorflow::OpKernelContext* ctx) override {
     WithLookupTable<T, kFromVariable>(ctx, [&](const ::tensorflow::Tensor& table) {
       LookupInputs in;
       OP_REQUIRES_OK(ctx, SetUp(ctx, table, &in));
-      Embed(ctx, in);
+      Lookup::template Embed<T>(ctx, in);
     });
   }
-
- protected:
-  // Runs once the inputs are checked and embeddings and kind allocated.
-  virtual void Embed(::tensorflow::OpKernelContext* ctx, const LookupInputs& in) = 0;
 
  private:
   absl::Status SetUp(::tensorflow::OpKernelContext* ctx, const ::tensorflow::Tensor& table,
@@ -79,8 +82,22 @@ class LookupKernel : public ::tensorflow::OpKernel {
   }
 
   int32_t combiner_ = kMean;
-  Models models_;
+  typename Lookup::Models models_;
 };
+
+// Registers the LookupKernel of `Lookup` as op `name` (the table a tensor)
+// and `resource_name` (a resource variable), for every table type, on
+// `device`. Words stay in host memory (on a GPU they are packed there).
+#define TF_DYNEMB_REGISTER_LOOKUP_TYPE(name, resource_name, device, Lookup, T)             \
+  REGISTER_KERNEL_BUILDER(Name(name).Device(device).HostMemory("words").TypeConstraint<T>("T"), \
+                          LookupKernel<T, false, Lookup>);                                \
+  REGISTER_KERNEL_BUILDER(                                                                 \
+      Name(resource_name).Device(device).HostMemory("words").TypeConstraint<T>("dtype"),     \
+      LookupKernel<T, true, Lookup>)
+#define TF_DYNEMB_REGISTER_LOOKUP(name, resource_name, device, Lookup)                      \
+  TF_DYNEMB_REGISTER_LOOKUP_TYPE(name, resource_name, device, Lookup, float);              \
+  TF_DYNEMB_REGISTER_LOOKUP_TYPE(name, resource_name, device, Lookup, Eigen::half);        \
+  TF_DYNEMB_REGISTER_LOOKUP_TYPE(name, resource_name, device, Lookup, ::tensorflow::bfloat16)
 
 }  // namespace tf_dynemb
 

@@ -6,22 +6,19 @@
 
 #include "ops/core/listed_rows.h"
 #include "ops/kernels/lookup_setup.h"
-#include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/util/work_sharder.h"
 
 namespace tf_dynemb {
 
-template <typename T, bool kFromVariable>
-class LookupWithRowsCpuOp : public LookupKernel<T, kFromVariable, ValidatedModel> {
- public:
-  using LookupKernel<T, kFromVariable, ValidatedModel>::LookupKernel;
+struct CpuLookupWithRows {
+  using Models = ValidatedModel;
 
- private:
   // Words go in blocks: each block embeds its words and lists their rows
   // (one walk a word); once every count is known, the lists are copied out.
   static constexpr int64_t kBlock = 256;
 
-  void Embed(::tensorflow::OpKernelContext* ctx, const LookupInputs& in) override {
+  template <typename T>
+  static void Embed(::tensorflow::OpKernelContext* ctx, const LookupInputs& in) {
     const WordBytes word(*in.words);
     const int64_t n = word.size();
     const int64_t blocks = (n + kBlock - 1) / kBlock;
@@ -71,18 +68,7 @@ class LookupWithRowsCpuOp : public LookupKernel<T, kFromVariable, ValidatedModel
   }
 };
 
-#define TF_DYNEMB_REGISTER_CPU(T)                                      \
-  REGISTER_KERNEL_BUILDER(Name("TfDynembLookupWithRows")               \
-                              .Device(::tensorflow::DEVICE_CPU)        \
-                              .TypeConstraint<T>("T"),                 \
-                          LookupWithRowsCpuOp<T, false>);              \
-  REGISTER_KERNEL_BUILDER(Name("TfDynembResourceLookupWithRows")       \
-                              .Device(::tensorflow::DEVICE_CPU)        \
-                              .TypeConstraint<T>("dtype"),             \
-                          LookupWithRowsCpuOp<T, true>);
-TF_DYNEMB_REGISTER_CPU(float);
-TF_DYNEMB_REGISTER_CPU(Eigen::half);
-TF_DYNEMB_REGISTER_CPU(::tensorflow::bfloat16);
-#undef TF_DYNEMB_REGISTER_CPU
+TF_DYNEMB_REGISTER_LOOKUP("TfDynembLookupWithRows", "TfDynembResourceLookupWithRows",
+                          ::tensorflow::DEVICE_CPU, CpuLookupWithRows);
 
 }  // namespace tf_dynemb

@@ -5,14 +5,12 @@
 
 #include "ops/core/model_format.h"
 
-int main(int argc, char** argv) {
-  using namespace tf_dynemb;  // NOLINT: a one-function tool
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s TENSORFLOW_VERSION\n", argv[0]);
-    return 2;
-  }
+namespace tf_dynemb {
+namespace {
+
+void PrintBuildInfo(const char* tensorflow_version) {
   const uint32_t magic = kModelMagic;
-  std::printf("{\"tensorflow_version\": \"%s\", \"model_format\": {", argv[1]);
+  std::printf("{\"tensorflow_version\": \"%s\", \"model_format\": {", tensorflow_version);
   std::printf("\"magic\": \"%c%c%c%c\", ", magic & 0xFF, (magic >> 8) & 0xFF,
               (magic >> 16) & 0xFF, magic >> 24);
   std::printf("\"version\": %u, \"header_bytes\": %u, \"checksum_end\": %u, ", kModelVersion,
@@ -33,5 +31,16 @@ int main(int argc, char** argv) {
       "\"piece_offsets\": %u, \"piece_bytes\": %u, \"word_slots\": %u, \"trie_units\": %u}}}\n",
       kSuffixIndicator, kWordOffsets, kWordBytes, kPieceOffsets, kPieceBytes, kWordSlots,
       kTrieUnits);
+}
+
+}  // namespace
+}  // namespace tf_dynemb
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s TENSORFLOW_VERSION\n", argv[0]);
+    return 2;
+  }
+  tf_dynemb::PrintBuildInfo(argv[1]);
   return 0;
 }

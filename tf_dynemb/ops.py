@@ -164,11 +164,12 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
     Args:
         words: string `tf.Tensor` of any shape `[...]`, or a `tf.RaggedTensor`.
         table: `[V, D]` float32/float16/bfloat16 tensor or variable, with
-            `V = len(words) + len(pieces) + num_oov_buckets` of the model. A
+            `V = len(words) + len(pieces) + num_oov_buckets + num_ngram_buckets`
+            of the model. A
             variable is read in place (no copy, even after sparse updates).
         model: the tensor returned by `build_model`.
-        combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a split word's piece
-            rows are pooled. Defaults to `"mean"`.
+        combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a word's rows (pieces,
+            n-grams, a composed word's own row) are pooled. Defaults to `"mean"`.
         return_kind: also return the per-word kind (`tf_dynemb.PAD`...).
 
     Returns:

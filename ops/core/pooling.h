@@ -19,10 +19,15 @@ namespace tf_dynemb {
 // CPU cycles EmbedWords spends on one word with `row_bytes`-byte rows, for
 // the thread pool's cost model: about 150 to classify it (hash, probe, walk,
 // branch misses; bench/core_bench.cc) plus the row read and written, about a
-// cycle per 8 bytes. TF runs a range on one thread below ~100,000 cycles, so
-// the estimate decides from which batch size both cores take part.
-constexpr int64_t EmbedCyclesPerWord(int64_t row_bytes) {
-  return 150 + row_bytes / 8;
+// cycle per 8 bytes. With character n-grams an out-of-vocabulary word pools
+// some 20 rows, each hashed and read, and with composed words every word
+// does: the core bench measured 4x and 11x the time a word. TF runs a range
+// on one thread below ~100,000 cycles, so the estimate decides from which
+// batch size both cores take part.
+inline int64_t EmbedCyclesPerWord(int64_t row_bytes, const ModelView& m) {
+  const int64_t plain = 150 + row_bytes / 8;
+  if (m.num_ngram_buckets == 0) return plain;
+  return plain * (m.compose_words() ? 11 : 4);
 }
 
 // Below this many cycles of work a batch is embedded on the calling thread:

@@ -19,7 +19,7 @@ struct CpuLookup {
     T* out = in.embeddings->flat<T>().data();
     int32_t* kinds = in.kind->flat<int32_t>().data();
     const int64_t n = word.size();
-    const int64_t cycles_per_word = EmbedCyclesPerWord(in.dim * sizeof(T));
+    const int64_t cycles_per_word = EmbedCyclesPerWord(in.dim * sizeof(T), in.model);
     if (n * cycles_per_word < kMinParallelEmbedCycles) {
       EmbedWords(in.model, 0, n, word, in.combiner, table, in.dim, out, kinds);
       return;

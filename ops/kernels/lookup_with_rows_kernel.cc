@@ -28,9 +28,10 @@ struct CpuLookupWithRows {
     T* out = in.embeddings->flat<T>().data();
     int32_t* kinds = in.kind->flat<int32_t>().data();
     const auto& workers = *ctx->device()->tensorflow_cpu_worker_threads();
+    const int64_t cycles_per_block = kBlock * EmbedCyclesPerWord(in.dim * sizeof(T), in.model);
     ::tensorflow::Shard(
-        workers.num_threads, workers.workers, blocks,
-        kBlock * EmbedCyclesPerWord(in.dim * sizeof(T)), [&](int64_t first, int64_t last) {
+        workers.num_threads, workers.workers, blocks, cycles_per_block,
+        [&](int64_t first, int64_t last) {
           for (int64_t b = first; b < last; ++b) {
             EmbedWordsListingRows(in.model, b * kBlock, std::min(n, (b + 1) * kBlock), word,
                                   in.combiner, table, in.dim, out, kinds, &block_rows[b],

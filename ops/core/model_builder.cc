@@ -329,12 +329,18 @@ std::string BuildModel(const ModelConfig& c, std::string* model) {
   out.SetU32(kFieldNgramLengths,
              static_cast<uint32_t>(c.min_n) | (static_cast<uint32_t>(c.max_n) << 8));
   out.SetU32(kFieldFlags, c.compose_words ? kFlagComposeWords : 0u);
-  const uint64_t checksum =
-      Fingerprint64(Bytes(buf) + kChecksumEnd, buf.size() - kChecksumEnd);
-  out.SetU32(kFieldChecksumLo, static_cast<uint32_t>(checksum));
-  out.SetU32(kFieldChecksumHi, static_cast<uint32_t>(checksum >> 32));
+  SealModel(reinterpret_cast<uint8_t*>(buf.data()), buf.size());
   *model = std::move(buf);
   return "";
+}
+
+void SealModel(uint8_t* data, uint64_t size) {
+  if (size < kChecksumEnd) return;
+  const uint64_t checksum = Fingerprint64(data + kChecksumEnd, size - kChecksumEnd);
+  const uint32_t lo = static_cast<uint32_t>(checksum);
+  const uint32_t hi = static_cast<uint32_t>(checksum >> 32);
+  std::memcpy(data + kFieldChecksumLo, &lo, sizeof(lo));
+  std::memcpy(data + kFieldChecksumHi, &hi, sizeof(hi));
 }
 
 }  // namespace tf_dynemb

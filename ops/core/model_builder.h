@@ -29,6 +29,11 @@ struct ModelConfig {
 // message that names the offending argument and the value received.
 std::string BuildModel(const ModelConfig& config, std::string* model);
 
+// Writes the checksum of the model buffer data[0, size) into its header (the
+// builder's last step; tests and the fuzzer reseal hand-edited buffers so).
+// Buffers shorter than the checksummed header are left alone.
+void SealModel(uint8_t* data, uint64_t size);
+
 }  // namespace tf_dynemb
 
 #endif  // TF_DYNEMB_OPS_CORE_MODEL_BUILDER_H_

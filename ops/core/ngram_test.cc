@@ -271,11 +271,7 @@ TEST(NgramBuilderTest, RefusesBadArguments) {
 }
 
 void Reseal(std::string* buffer) {
-  auto* bytes = reinterpret_cast<uint8_t*>(buffer->data());
-  const uint64_t sum = Fingerprint64(bytes + kChecksumEnd, buffer->size() - kChecksumEnd);
-  const uint32_t lo = static_cast<uint32_t>(sum), hi = static_cast<uint32_t>(sum >> 32);
-  std::memcpy(bytes + kFieldChecksumLo, &lo, 4);
-  std::memcpy(bytes + kFieldChecksumHi, &hi, 4);
+  SealModel(reinterpret_cast<uint8_t*>(buffer->data()), buffer->size());
 }
 
 // The buffer with header field `at` set to `v`, resealed.

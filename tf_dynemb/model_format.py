@@ -23,10 +23,15 @@ class VocabularyConfig:
     suffix_indicator: str
     max_bytes_per_word: int
     unknown_token: object  # bytes or None
+    num_ngram_buckets: int = 0
+    min_n: int = 3
+    max_n: int = 6
+    compose_words: bool = False
 
     @property
     def num_rows(self):
-        return len(self.words) + len(self.pieces) + self.num_oov_buckets
+        return (len(self.words) + len(self.pieces) + self.num_oov_buckets
+                + self.num_ngram_buckets)
 
 
 def decode_model(vocabulary_model):
@@ -54,9 +59,8 @@ def decode_model(vocabulary_model):
         )
     with tf.init_scope():  # eager, even while a tf.function is traced
         try:
-            words, pieces, buckets, suffix, max_bytes, unknown = _ops.tf_dynemb_decode_model(
-                model=tf.constant(buf, tf.uint8)
-            )
+            (words, pieces, buckets, suffix, max_bytes, unknown, ngram_buckets, min_n, max_n,
+             compose) = _ops.tf_dynemb_decode_model(model=tf.constant(buf, tf.uint8))
         except tf.errors.InvalidArgumentError as e:
             raise ValueError(op_error_message(e)) from None
     unknown = unknown.numpy()
@@ -67,4 +71,8 @@ def decode_model(vocabulary_model):
         suffix_indicator=suffix.numpy().decode("utf-8", "surrogateescape"),
         max_bytes_per_word=int(max_bytes),
         unknown_token=unknown or None,
+        num_ngram_buckets=int(ngram_buckets),
+        min_n=int(min_n),
+        max_n=int(max_n),
+        compose_words=bool(compose),
     )

@@ -39,9 +39,11 @@ def _table(shape, dtype):
 
 
 def describe_keras(path):
+    from tf_dynemb.layers import dynamic_embeddings
+
     model = model_files.load_keras(path)
     layers = []
-    for layer in model_files.dynamic_embeddings(model):
+    for layer in dynamic_embeddings(model):
         table = layer.embeddings
         layers.append({"name": layer.name, "combiner": layer.combiner,
                        "vocabulary": _vocabulary(layer.vocabulary_config),

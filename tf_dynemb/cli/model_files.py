@@ -3,9 +3,13 @@ buffer file, and what can be read from each without running it."""
 
 import os
 
+from tf_dynemb._loader import model_format
 from tf_dynemb.cli.errors import CommandError
 
-MODEL_MAGIC = b"TFDE"  # the first bytes of a model buffer (ops/core/model_format.h)
+
+def model_magic():
+    """The first bytes of a model buffer."""
+    return model_format()["magic"].encode("ascii")
 
 
 def kind_of(path):
@@ -25,18 +29,12 @@ def kind_of(path):
         raise CommandError(f"{path} does not exist.")
     if path.endswith(".keras"):
         return "keras"
+    magic = model_magic()
     with open(path, "rb") as f:
-        if f.read(len(MODEL_MAGIC)) == MODEL_MAGIC:
+        if f.read(len(magic)) == magic:
             return "model_buffer"
     raise CommandError(f"{path} is neither a .keras model, a SavedModel directory nor a "
                        f"tf_dynemb model buffer.")
-
-
-def dynamic_embeddings(model):
-    """The DynamicEmbedding layers of a Keras model, nested ones included."""
-    from tf_dynemb.layers import DynamicEmbedding
-
-    return [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
 
 
 def load_keras(path):
@@ -87,11 +85,12 @@ def model_buffers(meta_graph):
     graph = meta_graph.graph_def
     nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
     found = []
+    magic = model_magic()
     for node in nodes:
         if node.op != "Const" or node.attr["dtype"].type != tf.uint8.as_datatype_enum:
             continue
         content = node.attr["value"].tensor.tensor_content
-        if content.startswith(MODEL_MAGIC) and content not in found:
+        if content.startswith(magic) and content not in found:
             found.append(content)
     return found
 

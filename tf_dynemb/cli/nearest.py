@@ -35,8 +35,9 @@ def _keras_embedder(path, layer_name):
     import tensorflow as tf
 
     import tf_dynemb
+    from tf_dynemb.layers import dynamic_embeddings
 
-    layers = model_files.dynamic_embeddings(model_files.load_keras(path))
+    layers = dynamic_embeddings(model_files.load_keras(path))
     if layer_name is not None:
         layers = [layer for layer in layers if layer.name == layer_name]
     if len(layers) != 1:

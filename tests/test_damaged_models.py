@@ -1,6 +1,5 @@
 """Damaged models are refused with a message naming the damage: the model
-buffer (decode_model, export) and the constants a portable SavedModel carries.
-Issue 12, failures 1 and 2."""
+buffer (decode_model, export) and the constants a portable SavedModel carries."""
 
 import json
 import os

@@ -49,7 +49,8 @@ flags.DEFINE_float("test_fraction", 0.2, "Share of each language's words held ou
 flags.DEFINE_integer("num_pieces", 3000, "WordPiece vocabulary learned from the training words.")
 flags.DEFINE_list("fasttext_lr", ["0.1", "0.3", "1.0"], "fastText learning rates.")
 flags.DEFINE_list("fasttext_epochs", ["5", "25", "50"], "fastText epochs.")
-flags.DEFINE_list("only", [], "Run only the models whose names contain one of these.")
+flags.DEFINE_list("only", [], "Run only the Keras models whose names contain one of these "
+                  "(comma-separated, so name them by comma-free parts).")
 flags.DEFINE_string("output", None, "Also write the markdown table here.")
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
@@ -132,7 +133,8 @@ def model_specs(words, pieces, smoke):
         ("dropout 0.3 3-6, 200k", proto("dropout", 200, 3, 6, subword_dropout=0.3)),
         ("compose 3-6, 100k", proto("compose", 100, 3, 6)),
         ("compose 3-6, 1M", proto("compose", 1000, 3, 6)),
-        ("ngrams 3-6, 1M", proto("ngrams", 1000, 3, 6)),
+        ("compose 2-5, 100k", proto("compose", 100, 2, 5)),
+        ("compose 2-5, 1M", proto("compose", 1000, 2, 5)),
     ]
     # Slot: the fused op's n-gram arguments, once DynamicEmbedding takes them.
     if models.accepts_ngram_arguments():
@@ -166,16 +168,20 @@ def accuracy(model, split):
     return float(np.mean(predicted == split.labels))
 
 
-def lookup_words_per_second(layer, words, seconds=1.0):
-    """Words a second through `layer` alone: one tf.function call per batch."""
+def lookup_words_per_second(layer, words, seconds=0.5, rounds=3):
+    """Words a second through `layer` alone: one tf.function call per batch;
+    the best of `rounds` rounds (the machine is shared)."""
     fn = tf.function(lambda w: layer(w, training=False))
     batch = tf.constant((words * (LOOKUP_BATCH // len(words) + 1))[:LOOKUP_BATCH])
     fn(batch)
-    calls, start = 0, time.perf_counter()
-    while calls < 3 or time.perf_counter() - start < seconds:
-        fn(batch).numpy()
-        calls += 1
-    return calls * LOOKUP_BATCH / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(rounds):
+        calls, start = 0, time.perf_counter()
+        while calls < 3 or time.perf_counter() - start < seconds:
+            fn(batch).numpy()
+            calls += 1
+        best = max(best, calls * LOOKUP_BATCH / (time.perf_counter() - start))
+    return best
 
 
 def run_keras_model(name, make_layer, train, test, seen):

@@ -12,7 +12,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.core.pybinds import pywrap_fast_wordpiece_tokenizer_model_builder
 
-from tf_dynemb import contract
+from tf_dynemb import char_ngrams, contract
 from tf_dynemb.contract import row_weights
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import build_model, check_lookup_args
@@ -131,25 +131,25 @@ class ReferenceLookup(tf.Module):
             )
 
     def rows(self, flat_words):
-        """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words."""
+        """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words:
+        a word's own row, bucket or unknown row first, then its pieces, then
+        its n-grams, as the contract orders them."""
+        config = self.config
         n = tf.shape(flat_words, out_type=tf.int64)[0]
         is_pad = tf.equal(flat_words, "")
         word_id = self._word_table.lookup(flat_words)
         is_word = word_id >= 0
-        if self._tokenizer is not None:
-            split = self._tokenizer.tokenize(flat_words)
-            lengths = split.row_lengths()
-            # The sentinel matches no word, so holding its id means failure.
-            failed = tf.reduce_any(tf.equal(split, self._sentinel_id), axis=1)
-            is_pieces = (~is_pad) & (~is_word) & (lengths > 0) & (~failed)
-        else:
-            split = tf.RaggedTensor.from_row_lengths(
-                tf.zeros([0], tf.int64), tf.zeros([n], tf.int64)
-            )
-            lengths = split.row_lengths()
-            is_pieces = tf.zeros([n], tf.bool)
-        rest = (~is_pad) & (~is_word) & (~is_pieces)
-        num_buckets = self.config.num_oov_buckets
+        split = self._pieces_of(flat_words, n)
+        ngrams = char_ngrams.ngram_rows(
+            flat_words, config.num_ngram_buckets, config.min_n, config.max_n,
+            config.max_bytes_per_word, offset=self._num_words + self._num_pieces
+            + config.num_oov_buckets)
+        has_pieces = (~is_pad) & (split.row_lengths() > 0)
+        has_ngrams = (~is_pad) & (ngrams.row_lengths() > 0)
+        is_pieces = (~is_word) & has_pieces
+        is_ngrams = (~is_word) & (~has_pieces) & has_ngrams
+        rest = (~is_pad) & (~is_word) & (~is_pieces) & (~is_ngrams)
+        num_buckets = config.num_oov_buckets
         if num_buckets > 0:
             is_bucket, is_unknown = rest, tf.zeros_like(rest)
             bucket_row = (
@@ -161,19 +161,32 @@ class ReferenceLookup(tf.Module):
             bucket_row = tf.zeros([n], tf.int64)
         single_row = tf.where(is_word, word_id, tf.where(is_bucket, bucket_row, self._unknown_row))
         has_single = is_word | is_bucket | (is_unknown & (self._unknown_row >= 0))
-        single = tf.RaggedTensor.from_row_lengths(
-            tf.boolean_mask(single_row, has_single), tf.cast(has_single, tf.int64)
-        )
-        piece_values = tf.boolean_mask(split.flat_values, tf.repeat(is_pieces, lengths))
-        pieces = tf.RaggedTensor.from_row_lengths(
-            piece_values + self._num_words, tf.where(is_pieces, lengths, 0)
-        )
-        rows = tf.concat([single, pieces], axis=1)
+        # A listed word pools its subwords too when the model composes words.
+        subwords = (is_word & config.compose_words) | is_pieces | is_ngrams
+        rows = tf.concat([
+            tf.RaggedTensor.from_row_lengths(
+                tf.boolean_mask(single_row, has_single), tf.cast(has_single, tf.int64)),
+            _rows_where(split, subwords & has_pieces),
+            _rows_where(ngrams, subwords),
+        ], axis=1)
         kind = tf.zeros([n], tf.int32)
         for mask, value in ((is_word, contract.WORD), (is_pieces, contract.PIECES),
-                            (is_bucket, contract.BUCKET), (is_unknown, contract.UNKNOWN)):
+                            (is_ngrams, contract.NGRAMS), (is_bucket, contract.BUCKET),
+                            (is_unknown, contract.UNKNOWN)):
             kind = tf.where(mask, value, kind)
         return rows, kind
+
+    def _pieces_of(self, flat_words, n):
+        """Ragged piece rows `[N, (pieces)]` of the words WordPiece splits
+        (no rows for the others)."""
+        if self._tokenizer is None:
+            return tf.RaggedTensor.from_row_lengths(
+                tf.zeros([0], tf.int64), tf.zeros([n], tf.int64))
+        split = self._tokenizer.tokenize(flat_words)
+        lengths = split.row_lengths()
+        # The sentinel matches no word, so holding its id means failure.
+        failed = tf.reduce_any(tf.equal(split, self._sentinel_id), axis=1)
+        return _rows_where(split + self._num_words, (lengths > 0) & (~failed))
 
     def __call__(self, words, table, combiner="mean", return_kind=False):
         if isinstance(words, tf.RaggedTensor):
@@ -191,6 +204,13 @@ class ReferenceLookup(tf.Module):
         embeddings = tf.reshape(tf.cast(sums, table.dtype), shape)
         kind = tf.reshape(kind, tf.shape(words))
         return (embeddings, kind) if return_kind else embeddings
+
+
+def _rows_where(rows, keep):
+    """The ragged `rows` with every row not in `keep` emptied."""
+    lengths = rows.row_lengths()
+    values = tf.boolean_mask(rows.flat_values, tf.repeat(keep, lengths))
+    return tf.RaggedTensor.from_row_lengths(values, tf.where(keep, lengths, 0))
 
 
 def reference_lookup(words, table, vocabulary_model, combiner="mean", return_kind=False):

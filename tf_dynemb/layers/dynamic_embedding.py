@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
 from tf_dynemb.layers import lookup_paths
-from tf_dynemb.layers import pretrained, vocabulary_reference
+from tf_dynemb.layers import pretrained, subword_options, vocabulary_reference
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
     check_bool_argument,
@@ -22,13 +22,15 @@ from tf_dynemb.tables.partitioned_init import partitioned_initialization
 class DynamicEmbedding(StringInputLayer):
     """Embeds raw strings; out-of-vocabulary words never break it.
 
-    A word of `vocabulary` takes its own row; any other word is split into
-    WordPiece pieces of `wordpiece_vocabulary` whose rows are pooled by
-    `combiner`; a word that cannot be split takes one of `num_oov_buckets`
-    hash-bucket rows (or the `unknown_token`'s row when there are none). The
-    empty string is padding: a zero vector. The table has
-    `len(vocabulary) + len(wordpiece_vocabulary) + num_oov_buckets` rows, at
-    least one.
+    A word of `vocabulary` takes its own row, pooled by `combiner` with its
+    subword rows when `compose_words` (so every training word trains the
+    subwords, and a word never seen in training gets a useful vector); any
+    other word pools the rows of its WordPiece pieces of
+    `wordpiece_vocabulary` and of its hashed character n-grams; a word with
+    neither takes one of `num_oov_buckets` hash-bucket rows (or the
+    `unknown_token`'s row when there are none). The empty string is padding: a
+    zero vector. The table has `len(vocabulary) + len(wordpiece_vocabulary) +
+    num_oov_buckets + num_ngram_buckets` rows, at least one.
 
     Args:
         output_dim: int > 0. Width of the vectors.
@@ -43,6 +45,14 @@ class DynamicEmbedding(StringInputLayer):
             Defaults to `100`.
         unknown_token: a piece for unsplittable words when there are no
             buckets. Defaults to `None`.
+        num_ngram_buckets: int >= 0, hash buckets of the character n-grams of
+            `"<" + word + ">"` (0: no n-grams). Defaults to `200000`.
+        min_n, max_n: n-gram lengths in characters, `1 <= min_n <= max_n <=
+            16`. Default to `2` and `5`.
+        compose_words: whether a vocabulary word's vector also pools its
+            pieces and n-grams. Defaults to `True`. (Configs saved before these
+            options existed load with no n-grams and `False`.) Exports fold
+            composed words into one row each.
         embeddings_initializer: Defaults to `"uniform"`.
         embeddings_regularizer: Defaults to `None`.
         embeddings_constraint: Defaults to `None`.
@@ -77,6 +87,10 @@ class DynamicEmbedding(StringInputLayer):
         suffix_indicator="##",
         max_bytes_per_word=100,
         unknown_token=None,
+        num_ngram_buckets=subword_options.NUM_NGRAM_BUCKETS,
+        min_n=subword_options.MIN_N,
+        max_n=subword_options.MAX_N,
+        compose_words=subword_options.COMPOSE_WORDS,
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
         embeddings_constraint=None,
@@ -87,12 +101,6 @@ class DynamicEmbedding(StringInputLayer):
         super().__init__(**kwargs)
         self.output_dim = check_int_argument("output_dim", output_dim, 1)
         self.num_oov_buckets = check_int_argument("num_oov_buckets", num_oov_buckets, 0)
-        if not isinstance(suffix_indicator, str) or not suffix_indicator:
-            raise ValueError("`suffix_indicator` must be a non-empty string. "
-                             f"Received: suffix_indicator={suffix_indicator!r}")
-        if unknown_token is not None and not isinstance(unknown_token, str):
-            raise TypeError("`unknown_token` must be None or a string. "
-                            f"Received: unknown_token={unknown_token!r}")
         self.combiner = check_combiner(combiner)
         self.suffix_indicator = suffix_indicator
         self.max_bytes_per_word = check_int_argument("max_bytes_per_word", max_bytes_per_word, 1)
@@ -103,11 +111,17 @@ class DynamicEmbedding(StringInputLayer):
         self.mask_empty = check_bool_argument("mask_empty", mask_empty)
         self.supports_masking = mask_empty
         self._use_custom_op = check_bool_argument("use_custom_op", use_custom_op)
+        self.subwords = subword_options.SubwordOptions(num_ngram_buckets, min_n, max_n,
+                                                       compose_words)
         self._vocabulary = VocabularyState(self.num_oov_buckets, suffix_indicator,
-                                           self.max_bytes_per_word, unknown_token)
+                                           self.max_bytes_per_word, unknown_token, self.subwords)
         self._reference = None
         self._lookup_path = lookup_paths.choose(self._use_custom_op, None)
         self.set_vocabularies(vocabulary, wordpiece_vocabulary)
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config(subword_options.with_legacy_defaults(config))
 
     def set_vocabularies(self, vocabulary, wordpiece_vocabulary):
         """Sets both vocabularies (lists or files); once the table is built,
@@ -166,41 +180,22 @@ class DynamicEmbedding(StringInputLayer):
         return list(self._vocabulary.pieces)
 
     def vocabulary_size(self):
-        """Rows of the table, words + pieces + buckets: like `StringLookup`'s,
+        """Rows of the table, words + pieces + buckets + n-gram buckets: like `StringLookup`'s,
         the number of distinct ids the layer can map a string to."""
         return self.input_dim
 
     @classmethod
     def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
                      **kwargs):
-        """A layer whose word rows are pretrained vectors.
-
-        Args:
-            path: a word2vec / GloVe / fastText `.vec` text file (header
-                optional), or a `.npy` matrix whose rows match `vocabulary`.
-            vocabulary: the words of a `.npy` matrix (a list or a file);
-                ignored for text files, which name their words.
-            wordpiece_vocabulary: pieces, as for the constructor.
-            piece_vectors: optional `[len(pieces), D]` rows for the pieces;
-                otherwise pieces and buckets start from the initializer.
-            **kwargs: the other constructor arguments.
-        """
+        """A layer whose word rows are pretrained vectors (`.vec` or `.npy`):
+        see `tf_dynemb.layers.pretrained.from_vectors`."""
         return pretrained.from_vectors(cls, path, vocabulary, wordpiece_vocabulary,
                                        piece_vectors, **kwargs)
 
     @classmethod
     def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
-        """A layer whose piece rows are a keras_hub model's token embeddings.
-
-        Args:
-            tokenizer: a `keras_hub.tokenizers.WordPieceTokenizer`; its
-                vocabulary (in id order) becomes `wordpiece_vocabulary`.
-            embedding_matrix: `[vocabulary_size, D]`, row i for token id i
-                (for example a BERT backbone's token embedding weights).
-            vocabulary: optional whole words, initialised by the initializer.
-            **kwargs: the other constructor arguments. The tokenizer's suffix
-                indicator is used, and its OOV token when there are no buckets.
-        """
+        """A layer whose piece rows are a keras_hub model's token embeddings:
+        see `tf_dynemb.layers.pretrained.from_keras_hub`."""
         return pretrained.from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary, **kwargs)
 
     def assign_rows(self, start, values):
@@ -216,7 +211,7 @@ class DynamicEmbedding(StringInputLayer):
 
     @property
     def input_dim(self):
-        """Rows of the table: words + pieces + buckets."""
+        """Rows of the table: words + pieces + buckets + n-gram buckets."""
         return self._vocabulary.num_rows
 
     def build(self, input_shape=None):
@@ -300,6 +295,7 @@ class DynamicEmbedding(StringInputLayer):
             "suffix_indicator": self.suffix_indicator,
             "max_bytes_per_word": self.max_bytes_per_word,
             "unknown_token": self.unknown_token,
+            **self.subwords.build_arguments(),
             "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
             "embeddings_constraint": keras.constraints.serialize(self.embeddings_constraint),

@@ -11,8 +11,18 @@ from tf_dynemb.vocabulary import open_regular_file
 
 def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
                  **kwargs):
-    """A `cls` layer whose word rows are the vectors of `path` (see
-    `DynamicEmbedding.from_vectors`)."""
+    """A `cls` layer whose word rows are pretrained vectors.
+
+    Args:
+        path: a word2vec / GloVe / fastText `.vec` text file (header
+            optional), or a `.npy` matrix whose rows match `vocabulary`.
+        vocabulary: the words of a `.npy` matrix (a list or a file); ignored
+            for text files, which name their words.
+        wordpiece_vocabulary: pieces, as for the constructor.
+        piece_vectors: optional `[len(pieces), D]` rows for the pieces;
+            otherwise pieces and buckets start from the initializer.
+        **kwargs: the other constructor arguments.
+    """
     if str(path).endswith(".npy"):
         if vocabulary is None:
             raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
@@ -37,8 +47,17 @@ def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_ve
 
 
 def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
-    """A `cls` layer whose piece rows are a keras_hub model's token
-    embeddings (see `DynamicEmbedding.from_keras_hub`)."""
+    """A `cls` layer whose piece rows are a keras_hub model's token embeddings.
+
+    Args:
+        tokenizer: a `keras_hub.tokenizers.WordPieceTokenizer`; its vocabulary
+            (in id order) becomes `wordpiece_vocabulary`.
+        embedding_matrix: `[vocabulary_size, D]`, row i for token id i (for
+            example a BERT backbone's token embedding weights).
+        vocabulary: optional whole words, initialised by the initializer.
+        **kwargs: the other constructor arguments. The tokenizer's suffix
+            indicator is used, and its OOV token when there are no buckets.
+    """
     pieces = list(tokenizer.get_vocabulary())
     matrix = keras.ops.convert_to_numpy(embedding_matrix)
     if matrix.ndim != 2 or matrix.shape[0] != len(pieces):

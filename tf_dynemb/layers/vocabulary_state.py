@@ -22,11 +22,19 @@ class VocabularyState:
     only referenced in a config, they are pending: their sizes are known (the
     table can be built), their tokens are not."""
 
-    def __init__(self, num_oov_buckets, suffix_indicator, max_bytes_per_word, unknown_token):
+    def __init__(self, num_oov_buckets, suffix_indicator, max_bytes_per_word, unknown_token,
+                 subwords):
+        if not isinstance(suffix_indicator, str) or not suffix_indicator:
+            raise ValueError("`suffix_indicator` must be a non-empty string. "
+                             f"Received: suffix_indicator={suffix_indicator!r}")
+        if unknown_token is not None and not isinstance(unknown_token, str):
+            raise TypeError("`unknown_token` must be None or a string. "
+                            f"Received: unknown_token={unknown_token!r:.80}")
         self.num_oov_buckets = num_oov_buckets
         self.suffix_indicator = suffix_indicator
         self.max_bytes_per_word = max_bytes_per_word
         self.unknown_token = unknown_token
+        self.subwords = subwords
         self.words = self.pieces = vocabulary_reference.Tokens()
         self.sizes = (0, 0)
         self.pending = None
@@ -59,7 +67,7 @@ class VocabularyState:
                 "`num_oov_buckets` > 0. Received: no words, no pieces, num_oov_buckets=0")
         self._vocabulary_model = build_model(
             words, pieces, self.num_oov_buckets, self.suffix_indicator,
-            self.max_bytes_per_word, self.unknown_token)
+            self.max_bytes_per_word, self.unknown_token, **self.subwords.build_arguments())
         self.words, self.pieces = words, pieces
         self.sizes = (len(words), len(pieces))
         self.pending = None
@@ -78,15 +86,17 @@ class VocabularyState:
 
     @property
     def num_rows(self):
-        """Rows of the table: words + pieces + buckets."""
-        return self.sizes[0] + self.sizes[1] + self.num_oov_buckets
+        """Rows of the table: words + pieces + buckets + n-gram buckets."""
+        return (self.sizes[0] + self.sizes[1] + self.num_oov_buckets
+                + self.subwords.num_ngram_buckets)
 
     @property
     def config(self):
         return VocabularyConfig(
             words=tuple(self.words), pieces=tuple(self.pieces),
             num_oov_buckets=self.num_oov_buckets, suffix_indicator=self.suffix_indicator,
-            max_bytes_per_word=self.max_bytes_per_word, unknown_token=self.unknown_token)
+            max_bytes_per_word=self.max_bytes_per_word, unknown_token=self.unknown_token,
+            **self.subwords.build_arguments())
 
     def config_values(self):
         """(vocabulary, wordpiece_vocabulary) as a layer config holds them:

@@ -21,8 +21,11 @@ def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_ve
         wordpiece_vocabulary: pieces, as for the constructor.
         piece_vectors: optional `[len(pieces), D]` rows for the pieces;
             otherwise pieces and buckets start from the initializer.
-        **kwargs: the other constructor arguments.
+        **kwargs: the other constructor arguments. `compose_words` defaults
+            to False here, so a word's vector stays its pretrained vector;
+            `fit_subwords()` then fits the subword rows to the vectors.
     """
+    kwargs.setdefault("compose_words", False)
     if str(path).endswith(".npy"):
         if vocabulary is None:
             raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
@@ -57,7 +60,12 @@ def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
         vocabulary: optional whole words, initialised by the initializer.
         **kwargs: the other constructor arguments. The tokenizer's suffix
             indicator is used, and its OOV token when there are no buckets.
+            `num_ngram_buckets` defaults to 0 and `compose_words` to False
+            here: a word is pooled from the pretrained pieces alone, as the
+            keras_hub model pools it.
     """
+    kwargs.setdefault("num_ngram_buckets", 0)
+    kwargs.setdefault("compose_words", False)
     pieces = list(tokenizer.get_vocabulary())
     matrix = keras.ops.convert_to_numpy(embedding_matrix)
     if matrix.ndim != 2 or matrix.shape[0] != len(pieces):

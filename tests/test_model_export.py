@@ -16,6 +16,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 import tf_dynemb
 from saved_model_helper import op_types
 from tf_dynemb import serving
+from tf_dynemb.serving import folding
 from tf_dynemb.flavors import scoped_flavor
 from tf_dynemb.layers import (
     CharCNNEncoder,
@@ -245,3 +246,19 @@ def test_embedding_only_export_refuses_wrapped_layers(tmp_path):
     model.save(str(tmp_path / "hybrid.keras"))
     with pytest.raises(ValueError, match="belongs to the HybridEmbedding .* encoder"):
         serving.server_from_keras(str(tmp_path / "hybrid.keras"))
+
+
+def test_composed_words_are_served_from_one_row_each():
+    layer = DynamicEmbedding(4, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=3,
+                             num_ngram_buckets=50)
+    words = tf.constant(WORDS + ["unseen", "qzxv"])
+    expected = layer(words).numpy()
+    vocabulary_model, table = folding.fold(layer)
+    row_ids, _, row_word, _ = tf_dynemb.segment(words, vocabulary_model)
+    per_word = np.bincount(row_word.numpy(), minlength=len(WORDS) + 2)
+    assert per_word[:len(WORDS)].tolist() == [1] * len(WORDS)  # one row a vocabulary word
+    assert per_word[len(WORDS):].min() > 1  # the others still pool their subwords
+    np.testing.assert_array_equal(tf_dynemb.lookup(words, table, vocabulary_model).numpy(),
+                                  expected)
+    assert layer.subwords.compose_words  # the layer itself is unchanged
+    assert folding.fold(DynamicEmbedding(4, vocabulary=WORDS, compose_words=False)) is None

@@ -130,11 +130,14 @@ class ReferenceLookup(tf.Module):
                 config.unknown_token
             )
 
-    def rows(self, flat_words):
+    def rows(self, flat_words, compose_words=None):
         """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words:
         a word's own row, bucket or unknown row first, then its pieces, then
-        its n-grams, as the contract orders them."""
+        its n-grams, as the contract orders them. `compose_words` overrides
+        the config's (an export serves folded words with False)."""
         config = self.config
+        if compose_words is None:
+            compose_words = config.compose_words
         n = tf.shape(flat_words, out_type=tf.int64)[0]
         is_pad = tf.equal(flat_words, "")
         word_id = self._word_table.lookup(flat_words)
@@ -162,7 +165,7 @@ class ReferenceLookup(tf.Module):
         single_row = tf.where(is_word, word_id, tf.where(is_bucket, bucket_row, self._unknown_row))
         has_single = is_word | is_bucket | (is_unknown & (self._unknown_row >= 0))
         # A listed word pools its subwords too when the model composes words.
-        subwords = (is_word & config.compose_words) | is_pieces | is_ngrams
+        subwords = (is_word & compose_words) | is_pieces | is_ngrams
         rows = tf.concat([
             tf.RaggedTensor.from_row_lengths(
                 tf.boolean_mask(single_row, has_single), tf.cast(has_single, tf.int64)),
@@ -188,14 +191,14 @@ class ReferenceLookup(tf.Module):
         failed = tf.reduce_any(tf.equal(split, self._sentinel_id), axis=1)
         return _rows_where(split + self._num_words, (lengths > 0) & (~failed))
 
-    def __call__(self, words, table, combiner="mean", return_kind=False):
+    def __call__(self, words, table, combiner="mean", return_kind=False, compose_words=None):
         if isinstance(words, tf.RaggedTensor):
-            embeddings, kind = self(words.flat_values, table, combiner, True)
+            embeddings, kind = self(words.flat_values, table, combiner, True, compose_words)
             embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
             return (embeddings, kind) if return_kind else embeddings
         table = tf.convert_to_tensor(table) if not isinstance(table, tf.Variable) else table
         flat = tf.reshape(words, [-1])
-        rows, kind = self.rows(flat)
+        rows, kind = self.rows(flat, compose_words)
         gathered = tf.cast(tf.gather(table, rows.flat_values), tf.float32)
         sums = tf.reduce_sum(rows.with_flat_values(gathered), axis=1)
         sums = sums * row_weights(rows.row_lengths(), combiner)[:, tf.newaxis]

@@ -10,7 +10,7 @@ another while the layer is called or traced (an export does that).
 import tensorflow as tf
 
 from tf_dynemb.contract import row_weights
-from tf_dynemb.flavors import scoped_flavor
+from tf_dynemb.flavors import scoped_flavor, scoped_fold
 from tf_dynemb.ops import lookup as fused_lookup
 from tf_dynemb.ops import segment
 from tf_dynemb.tables import sharded_lookup
@@ -28,12 +28,18 @@ class WholeTablePath(_Path):
     """A table that is one variable: one op pools the rows."""
 
     def __call__(self, layer, words):
-        """(vectors, kinds) of `words` from `layer`'s table."""
+        """(vectors, kinds) of `words` from `layer`'s table, or from the
+        folded table an export scope gives it."""
+        fold = scoped_fold(layer)
+        table = layer.embeddings if fold is None else fold[1]
         if self._fused():
-            return fused_lookup(words, layer.embeddings, layer.vocabulary_model, layer.combiner,
+            vocabulary_model = layer.vocabulary_model if fold is None else fold[0]
+            return fused_lookup(words, table, vocabulary_model, layer.combiner,
                                 return_kind=True)
-        return layer._reference_lookup()(words, layer.embeddings.value, layer.combiner,
-                                        return_kind=True)
+        return layer._reference_lookup()(
+            words, layer.embeddings.value if fold is None else table, layer.combiner,
+            return_kind=True,
+            compose_words=None if fold is None else False)
 
 
 class ShardedTablePath(_Path):

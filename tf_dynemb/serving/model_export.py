@@ -11,6 +11,7 @@ from tf_dynemb.contract import OP_PREFIX
 from tf_dynemb.distribute.unsharded_copy import has_sharded_variables, unsharded_copy
 from tf_dynemb.flavors import check_flavor, lookup_path
 from tf_dynemb.layers import dynamic_embeddings
+from tf_dynemb.serving.folding import folds
 from tf_dynemb.serving.versions import write_version
 from tf_dynemb.serving.warmup import write_export_info, write_warmup
 
@@ -39,7 +40,9 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
     `ParameterServerStrategy`) is exported from an unsharded local copy
     (`tf_dynemb.distribute.unsharded_copy`): each table is one variable of
     the SavedModel, never a constant, so tables over 2 GB export; call it
-    outside `strategy.scope()`, on the chief.
+    outside `strategy.scope()`, on the chief. Layers that compose words are
+    exported folded (`tf_dynemb.serving.folding`): each vocabulary word's
+    composed vector is its row, read alone.
 
     Args:
         model: a built `keras.Model` (functional, Sequential, or subclassed
@@ -67,10 +70,12 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
         except ValueError as e:
             raise ValueError(f"Cannot export layer '{layer.name}': {e}") from None
     served = unsharded_copy(model) if has_sharded_variables(model) else model
+    # Composed vocabulary words are served from one row each.
+    served_folds = folds(dynamic_embeddings(served))
 
     def fill(staging):
         # The layers read the flavor when they are traced; none is changed.
-        with lookup_path(flavor):
+        with lookup_path(flavor, folded=served_folds):
             served.export(staging, format="tf_saved_model", verbose=False)
         if flavor == "portable":
             _check_no_custom_ops(staging)

@@ -57,10 +57,11 @@ LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 # DynamicEmbedding's own n-gram arguments (model format version 3), run beside
 # the prototypes once the layer accepts them.
 FUSED_NGRAM_MODES = {
-    "DynamicEmbedding compose 2-5, 200k (fused)":
-        dict(num_ngram_buckets=200_000, min_n=2, max_n=5, compose_words=True),
+    "DynamicEmbedding defaults (fused: compose 2-5, 200k)": dict(),
     "DynamicEmbedding compose 3-6, 200k (fused)":
         dict(num_ngram_buckets=200_000, min_n=3, max_n=6, compose_words=True),
+    "DynamicEmbedding n-grams 2-5, 200k, not composed (fused)":
+        dict(num_ngram_buckets=200_000, min_n=2, max_n=5, compose_words=False),
 }
 DIM = 64
 LOOKUP_BATCH = 1024
@@ -125,8 +126,9 @@ def model_specs(words, pieces, smoke):
     specs = [
         ("StringLookup + Embedding", lambda: string_lookup_embedding(words)),
         ("WordPiece + Embedding + mean", lambda: models.WordPieceMeanEmbedding(DIM, pieces)),
-        ("DynamicEmbedding today (words + pieces + 1k buckets)",
-         lambda: models.dynamic_embedding(DIM, words, pieces)),
+        ("DynamicEmbedding before subwords for every word (words + pieces + 1k buckets)",
+         lambda: models.dynamic_embedding(DIM, words, pieces, num_ngram_buckets=0,
+                                          compose_words=False)),
     ]
     for (min_n, max_n) in [(3, 6), (2, 5)]:
         specs += [
@@ -144,15 +146,14 @@ def model_specs(words, pieces, smoke):
         ("compose 2-5, 100k", proto("compose", 100, 2, 5)),
         ("compose 2-5, 1M", proto("compose", 1000, 2, 5)),
     ]
-    # The fused op's n-gram modes: they run once DynamicEmbedding takes the arguments.
-    if models.accepts_ngram_arguments():
-        for name, arguments in FUSED_NGRAM_MODES.items():
-            if smoke:
-                arguments = dict(arguments, num_ngram_buckets=200)
-            specs.append((name, lambda a=arguments: models.dynamic_embedding(
-                DIM, words, pieces, **a)))
+    for name, arguments in FUSED_NGRAM_MODES.items():
+        if smoke:  # the defaults' options, with a small table
+            arguments = dict(dict(min_n=2, max_n=5, compose_words=True), **arguments,
+                             num_ngram_buckets=200)
+        specs.append((name, lambda a=arguments: models.dynamic_embedding(
+            DIM, words, pieces, **a)))
     if smoke:
-        keep = ("StringLookup", "WordPiece", "today", "compose 3-6, 200k", "dropout 0.5 3-6")
+        keep = ("StringLookup", "WordPiece", "before subwords", "defaults", "dropout 0.5 3-6")
         specs = [(n, f) for n, f in specs if any(k in n for k in keep) and "only" not in n]
     if FLAGS.only:
         specs = [(n, f) for n, f in specs if any(k in n for k in FLAGS.only)]

@@ -6,7 +6,6 @@ puts the same softmax head on each. Tables are laid out as the contract's:
 `[words | pieces | oov buckets | n-gram buckets]`.
 """
 
-import inspect
 
 import keras
 import keras_hub
@@ -162,18 +161,9 @@ class SubwordEmbedding(MeanEmbedding):
         return rows
 
 
-def accepts_ngram_arguments():
-    """Whether DynamicEmbedding has the contract's n-gram arguments yet."""
-    parameters = inspect.signature(DynamicEmbedding.__init__).parameters
-    return {"num_ngram_buckets", "min_n", "max_n", "compose_words"} <= set(parameters)
-
-
-def dynamic_embedding(output_dim, words, pieces, **ngram_arguments):
-    """DynamicEmbedding with 1,000 buckets; `ngram_arguments`
-    (num_ngram_buckets, min_n, max_n, compose_words) go to the fused op's new
-    arguments, which only a DynamicEmbedding that accepts them can take."""
-    if ngram_arguments and not accepts_ngram_arguments():
-        raise NotImplementedError("this DynamicEmbedding has no n-gram arguments yet")
+def dynamic_embedding(output_dim, words, pieces, **subword_arguments):
+    """DynamicEmbedding with 1,000 buckets; `subword_arguments`
+    (num_ngram_buckets, min_n, max_n, compose_words) override its defaults."""
     return DynamicEmbedding(
         output_dim, vocabulary=list(words), wordpiece_vocabulary=list(pieces),
-        num_oov_buckets=1000, **ngram_arguments)
+        num_oov_buckets=1000, **subword_arguments)

@@ -18,7 +18,7 @@ from absl import flags
 
 from tf_dynemb.cli import corpus
 from tf_dynemb.cli.coverage_stats import KIND_NAMES, measure
-from tf_dynemb.cli.errors import CommandError, UsageError, require_files
+from tf_dynemb.cli.errors import CommandError, UsageError, quoted, require_files
 
 
 def define_flags(fv):
@@ -81,7 +81,7 @@ def format_table(cov):
 
 def run(fv, args):
     if args:
-        raise UsageError(f"unexpected arguments {args}; pass corpus files with --corpus.")
+        raise UsageError(f"unexpected arguments {quoted(args)}; pass corpus files with --corpus.")
     if fv.vocabulary is None and fv.wordpiece_vocabulary is None:
         raise UsageError("give --vocabulary, --wordpiece_vocabulary or both.")
     if fv.plot is not None:

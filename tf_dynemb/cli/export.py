@@ -18,7 +18,7 @@ tensorflow_model_server; `fused` needs one linked with //ops:ops_lib.
 
 from absl import flags
 
-from tf_dynemb.cli.errors import UsageError, require_files
+from tf_dynemb.cli.errors import UsageError, quoted, require_files
 
 SOURCE_FLAGS = ("vocabulary", "wordpiece_vocabulary", "vectors", "output_dim",
                 "num_oov_buckets", "combiner")
@@ -88,7 +88,7 @@ def run(fv, args):
     from tf_dynemb.cli import inspect_model
 
     if args:
-        raise UsageError(f"unexpected arguments {args}.")
+        raise UsageError(f"unexpected arguments {quoted(args)}.")
     if fv.embedding_only and not fv.keras_model:
         raise UsageError("--embedding_only needs --keras_model.")
     if fv.keras_model:

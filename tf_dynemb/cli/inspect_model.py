@@ -14,7 +14,7 @@ import numpy as np
 from absl import flags
 
 from tf_dynemb.cli import model_files
-from tf_dynemb.cli.errors import UsageError
+from tf_dynemb.cli.errors import UsageError, quoted
 
 
 def define_flags(fv):
@@ -122,7 +122,7 @@ def format_text(report):
 
 def run(fv, args):
     if len(args) != 1:
-        raise UsageError(f"give exactly one PATH. Received: {args}")
+        raise UsageError(f"give exactly one PATH. Received: {quoted(args)}")
     path = args[0]
     kind = model_files.kind_of(path)
     describe = {"keras": describe_keras, "saved_model": describe_saved_model,

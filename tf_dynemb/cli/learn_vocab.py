@@ -21,7 +21,7 @@ import os
 from absl import flags
 
 from tf_dynemb.cli import beam_counting, corpus
-from tf_dynemb.cli.errors import UsageError
+from tf_dynemb.cli.errors import UsageError, quoted
 from tf_dynemb.cli.progress import say
 from tf_dynemb.cli.wordpiece_learning import learn_pieces
 
@@ -88,7 +88,7 @@ def _write(path, tokens):
 def run(fv, args):
     pipeline_args = list(args)
     if pipeline_args and not all(arg.startswith("-") for arg in pipeline_args):
-        raise UsageError(f"unexpected arguments {pipeline_args}; pass corpus files with "
+        raise UsageError(f"unexpected arguments {quoted(pipeline_args)}; pass corpus files with "
                          f"--corpus, and Beam pipeline options after `--`.")
     if not fv.suffix_indicator:
         raise UsageError("--suffix_indicator must not be empty.")

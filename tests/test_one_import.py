@@ -86,6 +86,11 @@ def test_export_reads_lazy_adam_model(capsys, lazy_adam_model, tmp_path, embeddi
     assert status == 0, err
     assert f"Exported the portable flavor to {tmp_path / '1'}" in out, out
     assert (tmp_path / "1" / "saved_model.pb").is_file()
+    # Each variable once, though Keras's export saves each under two attributes.
+    listed = [line.split(":")[0] for line in out.splitlines() if line.startswith("variable ")]
+    assert listed and len(listed) == len(set(listed)), out
+    assert any(": [2007, 4] float32, 32112 bytes" in line for line in out.splitlines()
+               if line.startswith("variable ")), out
 
 
 def test_error_quoting_a_config_is_short():

@@ -1,7 +1,7 @@
 """Measure how a corpus's words land in a vocabulary: words, pieces, buckets.
 
-usage: tf-dynemb coverage --corpus=FILE [--corpus=FILE ...] --vocabulary=FILE
-           --wordpiece_vocabulary=FILE --num_oov_buckets=K [--plot=OUT.png]
+usage: tf-dynemb coverage --corpus=FILE [--corpus=FILE ...] [--vocabulary=FILE]
+           [--wordpiece_vocabulary=FILE] [--num_oov_buckets=1000] [--plot=OUT.png]
 
 Prints the share of tokens and of distinct words embedded as a whole word, as
 WordPiece pieces, in a hash bucket or as unknown (each column sums to 1); the

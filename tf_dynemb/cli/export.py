@@ -1,6 +1,6 @@
 """Write a SavedModel for TensorFlow Serving: a trained model, or an embedding.
 
-usage: tf-dynemb export --output_dir=DIR [--flavor=fused] [--version=N]
+usage: tf-dynemb export --output_dir=DIR [--flavor=portable|fused] [--version=N]
            (--keras_model=M.keras [--embedding_only] |
             --vocabulary=FILE --wordpiece_vocabulary=FILE ...)
 

@@ -1,7 +1,7 @@
 """Learn a whole-word vocabulary and a WordPiece vocabulary from text files.
 
 usage: tf-dynemb learn-vocab --corpus=FILE [--corpus=FILE ...] --vocab_size=N
-           [--words=N] --output_dir=DIR [-- BEAM_PIPELINE_OPTIONS]
+           [--words=5000] --output_dir=DIR [-- BEAM_PIPELINE_OPTIONS]
 
 Words are split as the TextEmbedding layer splits sentences (lowercased,
 punctuation and CJK ideographs apart). Counting them grows with the corpus:

@@ -115,13 +115,17 @@ def signatures(meta_graph):
 
 
 def variables(meta_graph):
-    """[(name, dtype, shape)] of the variables in the SavedModel's object graph."""
+    """[(name, dtype, shape, copies)] of the variables in the SavedModel's object
+    graph, each once: a Keras export tracks a variable under several
+    attributes (`variables`, `_all_variables`) and `copies` counts them."""
     import tensorflow as tf
 
-    out = []
+    counts = {}
     for node in meta_graph.object_graph_def.nodes:
         if node.WhichOneof("kind") == "variable":
             var = node.variable
-            out.append((var.name, tf.dtypes.as_dtype(var.dtype).name,
-                        [d.size for d in var.shape.dim]))
-    return out
+            key = (var.name, tf.dtypes.as_dtype(var.dtype).name,
+                   tuple(d.size for d in var.shape.dim))
+            counts[key] = counts.get(key, 0) + 1
+    return [(name, dtype, list(shape), copies)
+            for (name, dtype, shape), copies in counts.items()]

@@ -27,7 +27,8 @@ def main(argv=None):
     if startup.wants_overview(argv):
         print(startup.overview())
         return 0
-    if startup.VERBOSE_FLAG in argv[2:]:
+    verbose, _ = startup.without_verbose(argv)
+    if verbose:
         from tf_dynemb.cli.main import main as run
     else:
         startup.quiet_logging()

@@ -16,7 +16,7 @@ from absl import flags
 
 from tf_dynemb.cli.errors import CommandError
 from tf_dynemb.cli.startup import COMMANDS, HELP_FLAGS, PROGRAM, VERBOSE_FLAG, overview, \
-    wants_overview
+    wants_overview, without_verbose
 
 def _module(name):
     return importlib.import_module(f"tf_dynemb.cli.{COMMANDS[name]}")
@@ -50,8 +50,8 @@ def main(argv=None):
     if wants_overview(argv):
         print(overview())
         return 0
-    # The entry point (tf_dynemb_cli) has read --verbose: it leaves logging as it is.
-    argv = argv[:2] + [arg for arg in argv[2:] if arg != VERBOSE_FLAG]
+    # The entry point (tf_dynemb_cli) acts on --verbose before TensorFlow starts.
+    _, argv = without_verbose(argv)
     name = argv[1]
     if name not in COMMANDS:
         return _fail(None, f"unknown command {name!r}; the commands are "

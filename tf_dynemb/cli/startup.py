@@ -32,6 +32,14 @@ def wants_overview(argv):
     return len(argv) < 2 or argv[1] in HELP_FLAGS + ("help",)
 
 
+def without_verbose(argv):
+    """(whether --verbose was given, `argv` without it). Arguments after `--`
+    (Beam's pipeline options) are left as they are."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept = argv[:2] + [arg for arg in argv[2:end] if arg != VERBOSE_FLAG] + argv[end:]
+    return len(kept) < len(argv), kept
+
+
 def summary(name):
     """The first line of the command's module docstring."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), COMMANDS[name] + ".py")

@@ -22,9 +22,9 @@ build: $(VENV)/.installed
 	$(BAZEL) build $(OPS_TARGETS)
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.so bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
-# The venv holds the package and its base dependencies: all that `build` and
-# `demo` need. `test`, `bench` and `wheel` add their extras on top, each with
-# a stamp of its own.
+# The venv holds the package and its base dependencies: all that `build`
+# needs. `demo` (serving: the warmup requests), `test`, `bench` and `wheel` add
+# their extras on top, each with a stamp of its own.
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -54,7 +54,7 @@ DEMO_SENTENCES := "Encode the object as JSON." "Reconnecting sockets unexpectedl
 # export the whole model in both flavors, then query each export in a fresh
 # process (which reads its flavor from the export) and through TensorFlow's
 # C++ loader, as tensorflow_model_server would load it.
-demo: build cc-loader
+demo: build cc-loader $(VENV)/.installed-serving
 	rm -rf $(DEMO_DIR)
 	$(PY) examples/demo.py --output_dir=$(DEMO_DIR) 2> $(DEMO_DIR).log || { cat $(DEMO_DIR).log; exit 1; }
 	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log

@@ -101,3 +101,30 @@ def test_error_quoting_a_config_is_short():
         DynamicEmbedding(output_dim=WORDS)
     assert len(str(caught.value)) < 300, len(str(caught.value))
     assert tf_dynemb.layers.DynamicEmbedding is DynamicEmbedding
+
+
+def test_cli_cuts_a_keras_load_error(capsys, tmp_path):
+    """A model Keras cannot rebuild (here: a constructor argument this version
+    lacks) ends in one short line, not Keras's whole config."""
+    import zipfile
+
+    inputs = keras.Input(shape=(), dtype="string", name="words")
+    model = keras.Model(inputs, DynamicEmbedding(4, vocabulary=WORDS)(inputs))
+    good, bad = tmp_path / "good.keras", tmp_path / "bad.keras"
+    model.save(str(good))
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                layer = next(l for l in config["config"]["layers"]
+                             if l["class_name"] == "DynamicEmbedding")
+                layer["config"]["argument_of_another_version"] = 1
+                data = json.dumps(config).encode()
+            dst.writestr(item, data)
+    status, _, err = run_cli(capsys, "inspect", bad)
+    assert status == 1
+    (line,) = err.splitlines()
+    assert line.startswith(f"tf-dynemb inspect: error: Keras cannot load {bad}: "), line
+    assert "could not be deserialized" in line and "characters; load it in Python" in line
+    assert len(line) < 700, len(line)

@@ -39,12 +39,25 @@ def dynamic_embeddings(model):
     return [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
 
 
+# Keras's deserialization errors quote whole configs, vocabularies included.
+ERROR_QUOTE_LIMIT = 400
+
+
 def load_keras(path):
+    """The model in a .keras file; CommandError, its message cut, when Keras
+    cannot rebuild it (a layer of another version, a class not imported)."""
     import keras
 
-    import tf_dynemb.layers  # noqa: F401  (registers the layers for loading)
+    import tf_dynemb  # noqa: F401  (registers the layers and optimizers)
 
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except (TypeError, ValueError) as e:
+        message = " ".join(str(e).split())
+        if len(message) > ERROR_QUOTE_LIMIT:
+            message = (f"{message[:ERROR_QUOTE_LIMIT]}... ({len(message)} characters; "
+                       f"load it in Python for the whole message)")
+        raise CommandError(f"Keras cannot load {path}: {message}") from None
 
 
 def read_saved_model(path):

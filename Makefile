@@ -22,13 +22,20 @@ build: $(VENV)/.installed
 	$(BAZEL) build $(OPS_TARGETS)
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.so bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
-$(VENV)/.installed: pyproject.toml
+# The venv holds the package and its base dependencies: all that `build`
+# needs. `demo` (serving: the warmup requests), `test`, `bench` and `wheel` add
+# their extras on top, each with a stamp of its own.
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e .
 	touch $@
 
-test: build cc-loader
+$(VENV)/.installed-%: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[$*]'
+	touch $@
+
+test: build cc-loader $(VENV)/.installed-test
 	@test -f /usr/include/gtest/gtest.h || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq libgtest-dev; }
 	$(BAZEL) test //ops:core_test //export/cc:strings_file_test
@@ -47,7 +54,7 @@ DEMO_SENTENCES := "Encode the object as JSON." "Reconnecting sockets unexpectedl
 # export the whole model in both flavors, then query each export in a fresh
 # process (which reads its flavor from the export) and through TensorFlow's
 # C++ loader, as tensorflow_model_server would load it.
-demo: build cc-loader
+demo: build cc-loader $(VENV)/.installed-serving
 	rm -rf $(DEMO_DIR)
 	$(PY) examples/demo.py --output_dir=$(DEMO_DIR) 2> $(DEMO_DIR).log || { cat $(DEMO_DIR).log; exit 1; }
 	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
@@ -60,7 +67,7 @@ demo: build cc-loader
 		[print("  output_0=[" + ", ".join(f"{x:.4f}" for x in o["values"][i:i + n]) + "]") \
 		 for i in range(0, len(o["values"]), n)]' || exit 1; done
 
-bench: build
+bench: build $(VENV)/.installed-bench
 	$(PY) bench/lookup_bench.py
 
 # Builds every GPU target with nvcc and installs the CUDA-enabled op library
@@ -78,7 +85,7 @@ gpu: $(VENV)/.installed
 # the op library last installed (`make build`: CPU; `make gpu`: CPU + CUDA),
 # tagged manylinux for this Python; it requires the TensorFlow it was built
 # against.
-wheel: $(VENV)/.installed
+wheel: $(VENV)/.installed-wheel
 	test -f tf_dynemb/_tf_dynemb_ops.so || $(MAKE) build
 	$(PY) scripts/build_wheel.py --output_dir=dist
 

@@ -1,6 +1,6 @@
 """Write a SavedModel for TensorFlow Serving: a trained model, or an embedding.
 
-usage: tf-dynemb export --output_dir=DIR [--flavor=fused] [--version=N]
+usage: tf-dynemb export --output_dir=DIR [--flavor=portable|fused] [--version=N]
            (--keras_model=M.keras [--embedding_only] |
             --vocabulary=FILE --wordpiece_vocabulary=FILE ...)
 
@@ -18,7 +18,7 @@ tensorflow_model_server; `fused` needs one linked with //ops:ops_lib.
 
 from absl import flags
 
-from tf_dynemb.cli.errors import UsageError, require_files
+from tf_dynemb.cli.errors import UsageError, quoted, require_files
 from tf_dynemb.contract import COMBINERS
 from tf_dynemb.flavors import FLAVORS
 
@@ -90,7 +90,7 @@ def run(fv, args):
     from tf_dynemb.cli import inspect_model
 
     if args:
-        raise UsageError(f"unexpected arguments {args}.")
+        raise UsageError(f"unexpected arguments {quoted(args)}.")
     if fv.embedding_only and not fv.keras_model:
         raise UsageError("--embedding_only needs --keras_model.")
     if fv.keras_model:

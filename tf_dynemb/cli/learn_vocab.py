@@ -1,7 +1,7 @@
 """Learn a whole-word vocabulary and a WordPiece vocabulary from text files.
 
 usage: tf-dynemb learn-vocab --corpus=FILE [--corpus=FILE ...] --vocab_size=N
-           [--words=N] --output_dir=DIR [-- BEAM_PIPELINE_OPTIONS]
+           [--words=5000] --output_dir=DIR [-- BEAM_PIPELINE_OPTIONS]
 
 Words are split as the TextEmbedding layer splits sentences (lowercased,
 punctuation and CJK ideographs apart). Counting them grows with the corpus:
@@ -21,7 +21,7 @@ import os
 from absl import flags
 
 from tf_dynemb.cli import beam_counting, corpus
-from tf_dynemb.cli.errors import UsageError
+from tf_dynemb.cli.errors import UsageError, quoted
 from tf_dynemb.cli.progress import say
 from tf_dynemb.cli.wordpiece_learning import learn_pieces
 
@@ -103,7 +103,7 @@ def _check_flag_tokens(fv):
 def run(fv, args):
     pipeline_args = list(args)
     if pipeline_args and not all(arg.startswith("-") for arg in pipeline_args):
-        raise UsageError(f"unexpected arguments {pipeline_args}; pass corpus files with "
+        raise UsageError(f"unexpected arguments {quoted(pipeline_args)}; pass corpus files with "
                          f"--corpus, and Beam pipeline options after `--`.")
     if not fv.suffix_indicator:
         raise UsageError("--suffix_indicator must not be empty.")

@@ -37,12 +37,25 @@ def kind_of(path):
                        f"tf_dynemb model buffer.")
 
 
+# Keras's deserialization errors quote whole configs, vocabularies included.
+ERROR_QUOTE_LIMIT = 400
+
+
 def load_keras(path):
+    """The model in a .keras file; CommandError, its message cut, when Keras
+    cannot rebuild it (a layer of another version, a class not imported)."""
     import keras
 
-    import tf_dynemb.layers  # noqa: F401  (registers the layers for loading)
+    import tf_dynemb  # noqa: F401  (registers the layers and optimizers)
 
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except (TypeError, ValueError) as e:
+        message = " ".join(str(e).split())
+        if len(message) > ERROR_QUOTE_LIMIT:
+            message = (f"{message[:ERROR_QUOTE_LIMIT]}... ({len(message)} characters; "
+                       f"load it in Python for the whole message)")
+        raise CommandError(f"Keras cannot load {path}: {message}") from None
 
 
 def read_saved_model(path):
@@ -114,13 +127,17 @@ def signatures(meta_graph):
 
 
 def variables(meta_graph):
-    """[(name, dtype, shape)] of the variables in the SavedModel's object graph."""
+    """[(name, dtype, shape, copies)] of the variables in the SavedModel's object
+    graph, each once: a Keras export tracks a variable under several
+    attributes (`variables`, `_all_variables`) and `copies` counts them."""
     import tensorflow as tf
 
-    out = []
+    counts = {}
     for node in meta_graph.object_graph_def.nodes:
         if node.WhichOneof("kind") == "variable":
             var = node.variable
-            out.append((var.name, tf.dtypes.as_dtype(var.dtype).name,
-                        [d.size for d in var.shape.dim]))
-    return out
+            key = (var.name, tf.dtypes.as_dtype(var.dtype).name,
+                   tuple(d.size for d in var.shape.dim))
+            counts[key] = counts.get(key, 0) + 1
+    return [(name, dtype, list(shape), copies)
+            for (name, dtype, shape), copies in counts.items()]

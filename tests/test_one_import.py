@@ -43,7 +43,7 @@ def lazy_adam_model(tmp_path_factory):
     keras.utils.set_random_seed(0)
     inputs = keras.Input(shape=(), dtype="string", name="words")
     layer = DynamicEmbedding(4, vocabulary=WORDS, wordpiece_vocabulary=PIECES,
-                             num_oov_buckets=3)
+                             num_oov_buckets=3, num_ngram_buckets=0)
     model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
     model.compile(LazyAdam(0.01), "mse")
     model.fit(tf.constant(TEXTS), tf.constant([1.0, 0.0, 1.0]), epochs=1, verbose=0)

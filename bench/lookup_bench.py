@@ -36,6 +36,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import bench_data  # noqa: E402
+import smoke  # noqa: E402
 import tf_dynemb  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -47,7 +48,6 @@ flags.DEFINE_integer("reference_max_batch", 16384, "Largest batch the slow refer
 flags.DEFINE_float("seconds", 1.0, "Minimum time measured per round of a cell.")
 flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved; best counts.")
 flags.DEFINE_string("output", None, "Write the markdown report here.")
-flags.DEFINE_bool("smoke", False, "Tiny sizes, same code paths: a check that the bench runs.")
 
 SMOKE = dict(batch_sizes=["64", "256"], tables=["8:float32"], seconds=0.01, rounds=1)
 
@@ -92,10 +92,7 @@ def in_loop(fn, windows, words_per_window, seconds):
 
 def main(argv):  # noqa: C901 - a linear script
     del argv
-    if FLAGS.smoke:
-        for name, value in SMOKE.items():
-            if not FLAGS[name].present:
-                setattr(FLAGS, name, value)
+    smoke.apply(SMOKE)
     words = bench_data.whole_words(FLAGS.num_words)
     pieces = bench_data.bert_uncased_pieces()
     text = bench_data.text_words()

@@ -41,6 +41,7 @@ from absl import app, flags  # noqa: E402
 from tensorflow.python.ops import resource_variable_ops  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke  # noqa: E402
 from wordpiece_corpus import corpus_counts, corpus_vocabularies  # noqa: E402
 
 import tf_dynemb  # noqa: E402
@@ -72,7 +73,6 @@ flags.DEFINE_string("output", None, "Write the markdown report here.")
 flags.DEFINE_integer("sweep_rounds", 7, "Rounds of a sweep cell; the best counts.")
 flags.DEFINE_integer("gradient_steps", 100, "Steps of the lookup + gradient graph loop.")
 flags.DEFINE_list("sections", ["fit", "gradient", "sweep"], "Sections run.")
-flags.DEFINE_bool("smoke", False, "Tiny sizes, same code paths: a check that the bench runs.")
 flags.DEFINE_integer("sweep_rows", 0, "Internal: run one sweep cell for this V, print JSON.")
 flags.DEFINE_string("sweep_optimizer", None, "Internal: the optimizer of that cell.")
 
@@ -105,7 +105,7 @@ class ResegmentingEmbedding(DynamicEmbedding):
 
 SMOKE = dict(batch=8, words_per_sentence=4, dim=8, num_words=1000, num_buckets=10, fit_steps=3,
              rounds=1, rows=["1000"], ids_per_step=64, seconds=0.01, num_pieces=300,
-             sweep_rounds=1, gradient_steps=3)
+             sweep_rounds=1, gradient_steps=3, cache_dir=os.path.join("build", "smoke"))
 
 
 def vocabularies():
@@ -390,12 +390,7 @@ def sweep_report(sweep):
 
 def main(argv):
     del argv
-    if FLAGS.smoke:
-        for name, value in SMOKE.items():
-            if not FLAGS[name].present:
-                setattr(FLAGS, name, value)
-        if not FLAGS["cache_dir"].present:
-            FLAGS.cache_dir = os.path.join("build", "smoke")
+    smoke.apply(SMOKE)
     if FLAGS.sweep_rows:
         print(json.dumps(sweep_one(FLAGS.sweep_rows, FLAGS.sweep_optimizer)))
         return

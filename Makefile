@@ -84,8 +84,9 @@ bench-smoke: build cc-loader $(VENV)/.bench-installed
 	CORE_BENCH_RUNS=1 bazel-bin/bench/core_bench $(BENCH_SMOKE)/data 8 1024 \
 		> $(BENCH_SMOKE)/core_bench.log
 	for script in $(wildcard bench/*_bench.py); do \
-		log=$(BENCH_SMOKE)/$$(basename $$script .py).log; echo "$$script --smoke"; \
-		$(PY) $$script --smoke > $$log 2>&1 || { tail -n 30 $$log; exit 1; }; done
+		log=$(BENCH_SMOKE)/$$(basename $$script .py).log; start=$$(date +%s); \
+		$(PY) $$script --smoke > $$log 2>&1 || { tail -n 30 $$log; exit 1; }; \
+		echo "$$script --smoke: $$(( $$(date +%s) - start )) s"; done
 
 # Builds every GPU target with nvcc and installs the CUDA-enabled op library
 # (it holds the CPU kernels too). CI runs this on machines without a GPU, so

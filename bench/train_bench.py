@@ -62,6 +62,9 @@ flags.DEFINE_integer("num_words", 5000, "Whole words learned; cut by --oov_share
 flags.DEFINE_float("oov_share", 1 / 3, "Share of the text's words left out of the whole-word "
                    "vocabulary (the most frequent words are kept); 0 keeps all --num_words.")
 flags.DEFINE_integer("num_buckets", 1000, "OOV buckets of both pipelines.")
+flags.DEFINE_enum("peer_rows", "same", ["same", "words"], "StringLookup + Embedding's table: "
+                  "`same`: as many rows as DynamicEmbedding's (the OOV indices take the pieces' "
+                  "rows too); `words`: the words + --num_buckets OOV indices.")
 flags.DEFINE_integer("fit_steps", 40, "Steps a timed fit round.")
 flags.DEFINE_integer("rounds", 5, "Rounds of fit cells, pipelines interleaved; the best counts.")
 flags.DEFINE_list("rows", ["10000", "100000", "1000000", "4000000"], "Table sizes V swept.")
@@ -141,10 +144,12 @@ def classifier(embed, num_classes=10):
     return keras.Model(inputs, keras.layers.Dense(num_classes)(pooled))
 
 
-def string_lookup(words):
+def string_lookup(words, rows):
+    """StringLookup + Embedding over `words`, its table `rows` rows."""
     def embed(inputs):
-        ids = keras.layers.StringLookup(vocabulary=words, num_oov_indices=FLAGS.num_buckets)(inputs)
-        return keras.layers.Embedding(len(words) + FLAGS.num_buckets, FLAGS.dim)(ids)
+        ids = keras.layers.StringLookup(vocabulary=words,
+                                        num_oov_indices=rows - len(words))(inputs)
+        return keras.layers.Embedding(rows, FLAGS.dim)(ids)
     return embed
 
 
@@ -174,22 +179,24 @@ class StepClock(keras.callbacks.Callback):
 
 def fit_section(words, pieces, text_words):
     data = fit_data(text_words)
+    peer_rows = (len(words) + len(pieces) + FLAGS.num_buckets if FLAGS.peer_rows == "same"
+                 else len(words) + FLAGS.num_buckets)
     dynamic = dict(vocabulary=words, wordpiece_vocabulary=pieces,
                    num_oov_buckets=FLAGS.num_buckets)
     cells = {
         "DynamicEmbedding + LazyAdam": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic), LazyAdam),
-        "StringLookup + Embedding + LazyAdam": (lambda: string_lookup(words), LazyAdam),
+        "StringLookup + Embedding + LazyAdam": (lambda: string_lookup(words, peer_rows), LazyAdam),
         "DynamicEmbedding + keras SGD": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
                                          keras.optimizers.SGD),
-        "StringLookup + Embedding + keras SGD": (lambda: string_lookup(words),
+        "StringLookup + Embedding + keras SGD": (lambda: string_lookup(words, peer_rows),
                                                  keras.optimizers.SGD),
         "DynamicEmbedding + keras Adam": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
                                           keras.optimizers.Adam),
-        "StringLookup + Embedding + keras Adam": (lambda: string_lookup(words),
+        "StringLookup + Embedding + keras Adam": (lambda: string_lookup(words, peer_rows),
                                                   keras.optimizers.Adam),
         "DynamicEmbedding + RowwiseAdagrad": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
                                               lambda: RowwiseAdagrad(0.05)),
-        "StringLookup + Embedding + keras Adagrad": (lambda: string_lookup(words),
+        "StringLookup + Embedding + keras Adagrad": (lambda: string_lookup(words, peer_rows),
                                                      lambda: keras.optimizers.Adagrad(0.05)),
         "DynamicEmbedding + LazyAdam, gradient segments again (before)": (
             lambda: ResegmentingEmbedding(FLAGS.dim, **dynamic), LazyAdam),
@@ -214,7 +221,7 @@ def fit_section(words, pieces, text_words):
     share = {k: float(np.mean(kinds.numpy() == v)) for k, v in
              (("WORD", tf_dynemb.WORD), ("PIECES", tf_dynemb.PIECES),
               ("BUCKET", tf_dynemb.BUCKET))}
-    return best, layer.input_dim, share
+    return best, layer.input_dim, share, peer_rows
 
 
 def gradient_section(words, pieces, text_words):
@@ -327,7 +334,7 @@ SAME_OPTIMIZER = ("LazyAdam", "keras SGD", "keras Adam")  # cells of both pipeli
 
 
 def fit_report(fit, num_words):
-    best, rows, share = fit
+    best, rows, share, peer_rows = fit
     lines = [
         f"{platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}; batch {FLAGS.batch} x {FLAGS.words_per_sentence} words, "
@@ -335,8 +342,8 @@ def fit_report(fit, num_words):
         f"rounds. {num_words:,} whole words (--oov_share={FLAGS.oov_share:.3g}); "
         f"DynamicEmbedding table: {rows:,} rows (words + {FLAGS.num_pieces:,} WordPiece "
         f"pieces asked + {FLAGS.num_buckets:,} buckets); StringLookup + Embedding table: "
-        f"{num_words + FLAGS.num_buckets:,} rows (words + {FLAGS.num_buckets:,} OOV "
-        "indices); words drawn by DynamicEmbedding: "
+        f"{peer_rows:,} rows (words + {peer_rows - num_words:,} OOV indices, "
+        f"--peer_rows={FLAGS.peer_rows}); words drawn by DynamicEmbedding: "
         + ", ".join(f"{v:.1%} {k}" for k, v in share.items()) + ".",
         "", "| optimizer | DynamicEmbedding (k words/s) | StringLookup + Embedding (k words/s) "
         "| DynamicEmbedding / StringLookup + Embedding |", "|---|---|---|---|"]

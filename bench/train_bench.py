@@ -358,7 +358,7 @@ def fit_report(fit, num_words):
     before = best["DynamicEmbedding + LazyAdam, gradient segments again (before)"]
     lines += ["", f"DynamicEmbedding + LazyAdam with the gradient segmenting again (before "
               f"one segmentation per word): {before / 1e3:.0f} k words/s "
-              f"({best['DynamicEmbedding + LazyAdam'] / before:.2f}x of it now)."]
+              f"(now / before: {best['DynamicEmbedding + LazyAdam'] / before:.2f}x)."]
     return lines
 
 

@@ -1,11 +1,10 @@
 // Where the CPU lookup's time goes, without TensorFlow: one thread, a BERT-size
 // vocabulary and real words (written by `python bench/bench_data.py DIR`).
 //
-// Build and run (from the repository root):
+// Build and run (from the repository root; bench/BUILD):
 //   python bench/bench_data.py /tmp/bench_data
-//   g++ -O3 -std=c++17 -I. bench/core_bench.cc ops/core/model_builder.cc \
-//       ops/core/model_validator.cc ops/core/text_format.cc -o /tmp/core_bench
-//   /tmp/core_bench /tmp/bench_data [DIM] [WORDS]
+//   bazel build //bench:core_bench
+//   bazel-bin/bench/core_bench /tmp/bench_data [DIM] [WORDS]
 // CORE_BENCH_ONLY=floor|hash|classify|sorted|embed runs one stage (for perf
 // record). CORE_BENCH_NGRAM_BUCKETS=G adds character n-grams of 3 to 6
 // characters (CORE_BENCH_NGRAMS=MIN,MAX to choose), CORE_BENCH_COMPOSE=1

@@ -1,7 +1,11 @@
-"""One contract, two paths: every vocabulary build_model accepts, the stock-op
-path (StaticHashTable + TF Text's FastWordpieceTokenizer) builds too and maps
-every word to the same rows; whatever the stock path cannot build, build_model
-refuses with a clear error, and the stock path with the same one.
+"""One contract, two paths, computed independently from the same vocabulary
+lists: every vocabulary build_model accepts, the stock-op path
+(ReferenceLookup: StaticHashTable + TF Text's FastWordpieceTokenizer, built
+from a VocabularyConfig, never from the op library's buffer) builds too and
+maps every word to the same rows. Refusals: what build_model refuses (with a
+clear error), ReferenceLookup refuses too, by its own checks, naming the same
+argument; what the stock ops themselves cannot hold is pinned by
+test_what_fastwordpiece_can_hold.
 
 Run longer with
 `pytest tests/test_reference_agrees_with_build_model.py --hypothesis-profile=long`.
@@ -78,8 +82,13 @@ def fused_model(config):
 def stock_lookup(config):
     try:
         return tf_dynemb.ReferenceLookup(config), None
-    except Exception as e:  # whatever the builders or the table raise
+    except Exception as e:  # its own checks (ValueError), or whatever TF Text or the table raise
         return None, e
+
+
+def argument_named(error):
+    """The first `argument` an error message names."""
+    return str(error).split("`")[1] if "`" in str(error) else None
 
 
 CASES = [  # vocabularies the stock path once failed on, and what build_model says
@@ -131,11 +140,12 @@ def check_both_paths(config, words):
     model, fused_error = fused_model(config)
     reference, stock_error = stock_lookup(config)
     if model is None:
+        # A refusal: both refuse, each by its own checks, for the same argument.
         assert "Received" in str(fused_error), fused_error  # a clear error, naming the value
-        # ReferenceLookup checks its config with build_model, so it refuses
-        # alike; why those refusals are needed (what TF Text's own builder
-        # cannot hold) is pinned by test_what_fastwordpiece_can_hold.
-        assert reference is None, "the stock path accepted what build_model refuses"
+        assert reference is None, f"the stock path accepted what build_model refuses: {fused_error}"
+        assert isinstance(stock_error, ValueError) and "Received" in str(stock_error), stock_error
+        assert argument_named(stock_error) == argument_named(fused_error), (fused_error,
+                                                                           stock_error)
         return f"both refused ({str(fused_error).split('. Received')[0][:70]})"
     assert reference is not None, f"build_model accepted what the stock path refuses: {stock_error}"
     flat = tf.constant(words + [b""] + list(config.words) + list(config.pieces), tf.string)
@@ -172,6 +182,8 @@ def test_reference_finds_a_sentinel_whatever_the_pieces_hold():
     model = tf_dynemb.build_model([b"w"], pieces, num_oov_buckets=5)
     words = tf.constant([b"aa", b"w", b"zz", b""] + taken)
     row_ids, _, _, kind = tf_dynemb.segment(words, model)
-    rows, ref_kind = tf_dynemb.ReferenceLookup(tf_dynemb.decode_model(model)).rows(words)
+    reference = tf_dynemb.ReferenceLookup(VocabularyConfig((b"w",), tuple(pieces), 5, "##", 100,
+                                                           None))
+    rows, ref_kind = reference.rows(words)
     np.testing.assert_array_equal(kind.numpy(), ref_kind.numpy())
     np.testing.assert_array_equal(row_ids.numpy(), rows.flat_values.numpy())

@@ -4,6 +4,7 @@ It is the oracle of the tests and the `portable` export flavor: a SavedModel
 made from it runs on a stock `tensorflow_model_server`.
 """
 
+import collections
 import dataclasses
 import itertools
 
@@ -15,7 +16,7 @@ from tensorflow_text.core.pybinds import pywrap_fast_wordpiece_tokenizer_model_b
 from tf_dynemb import char_ngrams, contract
 from tf_dynemb.contract import row_weights
 from tf_dynemb.model_format import VocabularyConfig, decode_model
-from tf_dynemb.ops import build_model, check_lookup_args
+from tf_dynemb.ops import check_lookup_args
 
 _SENTINEL_STEM = b"tf_dynemb:unsplittable>"
 
@@ -83,14 +84,59 @@ class _CheckedInitializer(tf.lookup.KeyValueTensorInitializer):
             return super().initialize(table)
 
 
+def _check_config(config):
+    """ValueError, naming the value, for a vocabulary the stock path cannot
+    hold as the contract says: `build_model`'s rules, written again here (not
+    by calling the op library) so that the tests compare two refusals."""
+    suffix = _suffix_bytes(config)
+
+    def refuse(rule, received):
+        raise ValueError(f"{rule}. Received: {received}")
+
+    if config.num_oov_buckets < 0:
+        refuse("`num_oov_buckets` must be >= 0", f"num_oov_buckets={config.num_oov_buckets}")
+    if not 1 <= config.max_bytes_per_word <= 255:  # the sentinel fits FastWordpiece's 256
+        refuse("`max_bytes_per_word` must be in [1, 255]",
+               f"max_bytes_per_word={config.max_bytes_per_word}")
+    if not 1 <= len(suffix) <= 64 or b"\x00" in suffix:
+        refuse("`suffix_indicator` must have 1 to 64 bytes, none of them NUL",
+               f"suffix_indicator={suffix!r}")
+    for i, word in enumerate(config.words):
+        if not word:  # "" is padding
+            refuse("`words` must not contain the empty string", f"words[{i}]=''")
+    for i, piece in enumerate(config.pieces):
+        if not piece or b"\x00" in piece:
+            refuse("`pieces` must be non-empty and free of NUL bytes", f"pieces[{i}]={piece!r}")
+        if len(piece) - (len(suffix) if piece.startswith(suffix) else 0) > 256:
+            refuse("`pieces` may hold at most 256 bytes each, not counting a leading suffix "
+                   "indicator", f"pieces[{i}] of {len(piece)} bytes")
+    for name, tokens in (("words", config.words), ("pieces", config.pieces)):
+        if len(set(tokens)) != len(tokens):
+            repeated = next(t for t, n in collections.Counter(tokens).items() if n > 1)
+            refuse(f"`{name}` must be unique", f"a repeated one: {repeated!r}")
+    if config.unknown_token is not None and config.unknown_token not in config.pieces:
+        refuse("`unknown_token` must be one of `pieces`",
+               f"unknown_token={config.unknown_token!r:.80}")
+    if config.num_ngram_buckets < 0:
+        refuse("`num_ngram_buckets` must be >= 0", f"num_ngram_buckets={config.num_ngram_buckets}")
+    if config.num_ngram_buckets and not 1 <= config.min_n <= config.max_n <= 16:
+        refuse("n-gram lengths must satisfy 1 <= `min_n` <= `max_n` <= 16",
+               f"min_n={config.min_n}, max_n={config.max_n}")
+    if not isinstance(config.compose_words, bool):
+        raise TypeError(f"`compose_words` must be True or False. Received: "
+                        f"compose_words={config.compose_words!r:.80}")
+
+
 class ReferenceLookup(tf.Module):
     """Stock-op lookup for one vocabulary: StaticHashTable for words,
     FastWordpieceTokenizer for pieces, to_hash_bucket_fast for buckets.
 
-    It accepts exactly the vocabularies `build_model` accepts (ValueError
-    otherwise). Its vocabulary constants are fingerprinted when it is built
-    and checked whenever its word table is initialized (at construction, and
-    when a SavedModel holding it is loaded)."""
+    It accepts the vocabularies `build_model` accepts and refuses the others
+    with ValueError; it checks them itself (`_check_config`), without the op
+    library, so that it stays an independent oracle. Its vocabulary constants
+    are fingerprinted when it is built and checked whenever its word table is
+    initialized (at construction, and when a SavedModel holding it is
+    loaded)."""
 
     def __init__(self, config: VocabularyConfig, name=None):
         super().__init__(name=name)
@@ -99,10 +145,7 @@ class ReferenceLookup(tf.Module):
             pieces=tuple(map(_as_bytes, config.pieces)),
             unknown_token=None if config.unknown_token is None else _as_bytes(
                 config.unknown_token))
-        # The fused builder's checks decide what a vocabulary may hold, for
-        # both paths: ValueError for anything build_model refuses.
-        build_model(list(config.words), list(config.pieces), config.num_oov_buckets,
-                    _suffix_bytes(config), config.max_bytes_per_word, config.unknown_token)
+        _check_config(config)
         self.config = config
         self._num_words = len(config.words)
         self._num_pieces = len(config.pieces)
@@ -219,7 +262,10 @@ def _rows_where(rows, keep):
 def reference_lookup(words, table, vocabulary_model, combiner="mean", return_kind=False):
     """`tf_dynemb.lookup` written with stock ops only; same signature.
 
-    `vocabulary_model` must have a value known here (the eager tensor of
+    A convenience: it reads the vocabularies back from the model buffer with
+    `decode_model` (the library's own decoder), so it is no independent oracle
+    of that buffer; the tests build `ReferenceLookup` from the vocabulary lists
+    instead. `vocabulary_model` must have a value known here (the eager tensor of
     build_model).
     """
     words, table, vocabulary_model = check_lookup_args(words, table, vocabulary_model, combiner)

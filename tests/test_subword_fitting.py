@@ -106,6 +106,35 @@ def test_unseen_words_land_near_their_relatives(tmp_path, split_words):
     assert after > 0.6 and after > 30 * chance, (after, chance)
 
 
+@pytest.mark.parametrize("combiner", ["mean", "sum", "sqrtn"])
+def test_fit_is_the_least_squares_solution(tmp_path, split_words, combiner):
+    # The oracle: A built densely from the rows `segment` lists (a repeated
+    # row adds its weight), the regularised normal equations solved exactly.
+    vocabulary, _ = split_words
+    vocabulary = vocabulary[:40]
+    layer = pretrained_layer(tmp_path, vocabulary, combiner=combiner, num_oov_buckets=5,
+                             num_ngram_buckets=300)
+    table = table_of(layer)
+    rows, _, word, _ = tf_dynemb.segment(tf.constant(vocabulary), layer.vocabulary_model,
+                                         combiner)
+    rows, word = rows.numpy(), word.numpy()
+    subword = rows >= len(vocabulary)
+    columns = np.unique(rows[subword])
+    a = np.zeros([len(vocabulary), len(columns)])
+    for w in range(len(vocabulary)):
+        mine = rows[subword & (word == w)]
+        weight = {"mean": 1 / len(mine), "sqrtn": len(mine) ** -0.5, "sum": 1.0}[combiner]
+        np.add.at(a[w], np.searchsorted(columns, mine), weight)
+    l2 = 1e-2 * np.mean(np.sum(a * a, axis=1))
+    words = table[:len(vocabulary)].astype(np.float64)
+    expected = np.linalg.solve(a.T @ a + l2 * np.eye(len(columns)), a.T @ words)
+
+    report = fit_subword_rows(layer, iterations=300, l2=float(l2))
+    np.testing.assert_allclose(table_of(layer)[columns], expected, rtol=0, atol=1e-4)
+    residual = np.linalg.norm(a @ expected - words) / np.linalg.norm(words)
+    assert report.residual_after == pytest.approx(residual, rel=1e-3, abs=1e-4)
+
+
 @pytest.mark.parametrize("combiner", ["sum", "sqrtn"])
 def test_other_combiners(tmp_path, split_words, combiner):
     vocabulary, _ = split_words

@@ -113,7 +113,6 @@ class _CsrMatrix:
     dense matrices are several times faster than `sparse_dense_matmul`'s."""
 
     def __init__(self, sparse):
-        self.shape = sparse.dense_shape
         self._a = _to_csr(sparse)
         self._a_t = _to_csr(tf.sparse.reorder(tf.sparse.transpose(sparse)))
 
@@ -175,7 +174,9 @@ def fit_subword_rows(layer, iterations=50, l2=1e-3, batch_size=4096):
     X are written; word rows, OOV bucket rows and subword rows no vocabulary
     word has keep their values. Afterwards a vocabulary word's subword vector
     approximates its word vector, and an unseen word pools rows fitted to the
-    words that share its pieces and n-grams.
+    words that share its pieces and n-grams. Piece rows that hold pretrained
+    vectors (`from_keras_hub`) are overwritten too: fit only a table whose
+    word rows hold the vectors to keep.
 
     Args:
         layer: a built `DynamicEmbedding` with a float32 table that is not

@@ -44,7 +44,7 @@ ODD_BUT_SAVABLE = ["a b", "tab\tinside", "nul\x00", "v\x0bt", "s\u2028p", "æ±äº
 
 def test_odd_tokens_round_trip_through_a_keras_file(tmp_path):
     layer = DynamicEmbedding(3, vocabulary=ODD_BUT_SAVABLE, wordpiece_vocabulary=["a", "##b"],
-                             num_oov_buckets=2)
+                             num_oov_buckets=2, num_ngram_buckets=0)
     inputs = keras.Input(shape=(), dtype="string")
     model = keras.Model(inputs, layer(inputs))
     model.save(tmp_path / "m.keras")
@@ -69,7 +69,7 @@ def test_hostile_words_pieces_and_unknown_token_round_trip_through_a_keras_file(
     """Every vocabulary of the layer, hostile tokens in each, saved to a
     `.keras` file and loaded back: the same vocabularies, kinds and vectors."""
     layer = DynamicEmbedding(4, vocabulary=ODD_BUT_SAVABLE, wordpiece_vocabulary=HOSTILE_PIECES,
-                             num_oov_buckets=0, unknown_token="\U0001f642")
+                             num_oov_buckets=0, unknown_token="\U0001f642", num_ngram_buckets=0)
     inputs = keras.Input(shape=(), dtype="string")
     model = keras.Model(inputs, layer(inputs))
     model.save(tmp_path / "hostile.keras")
@@ -150,7 +150,8 @@ def test_vectors_bom_and_invalid_utf8(tmp_path):
     (dict(num_oov_buckets=-1), ValueError, r"`num_oov_buckets` must be an int >= 0"),
     (dict(max_bytes_per_word=0), ValueError, r"`max_bytes_per_word` must be an int >= 1"),
     (dict(num_oov_buckets=2**31), ValueError,
-     r"2147483650 rows \(1 words \+ 1 pieces \+ num_oov_buckets=2147483648\); at most"),
+     r"2147483650 rows \(1 words \+ 1 pieces \+ num_oov_buckets=2147483648 \+ "
+     r"num_ngram_buckets=0\); at most"),
     (dict(max_bytes_per_word=256), ValueError,
      r"`max_bytes_per_word` must be in \[1, 255\]"),
 ])

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
 from tf_dynemb.layers import lookup_paths
-from tf_dynemb.layers import pretrained, subword_options, vocabulary_reference
+from tf_dynemb.layers import pretrained, subword_fitting, subword_options, vocabulary_reference
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
     check_bool_argument,
@@ -197,6 +197,11 @@ class DynamicEmbedding(StringInputLayer):
         """A layer whose piece rows are a keras_hub model's token embeddings:
         see `tf_dynemb.layers.pretrained.from_keras_hub`."""
         return pretrained.from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary, **kwargs)
+
+    def fit_subwords(self, **kwargs):
+        """Fits the piece and n-gram rows to the word rows (no training): see
+        `tf_dynemb.layers.subword_fitting.fit_subword_rows`."""
+        return subword_fitting.fit_subword_rows(self, **kwargs)
 
     def assign_rows(self, start, values):
         """Overwrites table rows [start, start + len(values))."""

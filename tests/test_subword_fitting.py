@@ -69,7 +69,8 @@ def neighbour_hit_rate(layer, vocabulary, unseen):
 
 def test_fit_drops_residual_and_writes_only_subword_rows(tmp_path, split_words):
     vocabulary, _ = split_words
-    layer = pretrained_layer(tmp_path, vocabulary, num_oov_buckets=100, num_ngram_buckets=20000)
+    layer = pretrained_layer(tmp_path, vocabulary, num_oov_buckets=100, num_ngram_buckets=20000,
+                             compose_words=True)
     before = table_of(layer)
     report = layer.fit_subwords()
     after = table_of(layer)
@@ -113,7 +114,7 @@ def test_fit_is_the_least_squares_solution(tmp_path, split_words, combiner):
     vocabulary, _ = split_words
     vocabulary = vocabulary[:40]
     layer = pretrained_layer(tmp_path, vocabulary, combiner=combiner, num_oov_buckets=5,
-                             num_ngram_buckets=300)
+                             num_ngram_buckets=300, compose_words=True)
     table = table_of(layer)
     rows, _, word, _ = tf_dynemb.segment(tf.constant(vocabulary), layer.vocabulary_model,
                                          combiner)

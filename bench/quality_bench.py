@@ -148,8 +148,8 @@ def model_specs(words, pieces, smoke):
     ]
     for name, arguments in FUSED_NGRAM_MODES.items():
         if smoke:  # the defaults' options, with a small table
-            arguments = dict(dict(min_n=2, max_n=5, compose_words=True), **arguments,
-                             num_ngram_buckets=200)
+            arguments = {"min_n": 2, "max_n": 5, "compose_words": True, **arguments,
+                         "num_ngram_buckets": 200}
         specs.append((name, lambda a=arguments: models.dynamic_embedding(
             DIM, words, pieces, **a)))
     if smoke:

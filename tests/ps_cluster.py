@@ -92,7 +92,7 @@ def sharding(strategy, partitioner, directory):
     for combiner in ("sum", "mean", "sqrtn"):
         for custom in (True, False):
             kwargs = dict(vocabulary=vocabulary, wordpiece_vocabulary=pieces, num_oov_buckets=7,
-                          combiner=combiner, use_custom_op=custom)
+                          num_ngram_buckets=31, combiner=combiner, use_custom_op=custom)
             plain = DynamicEmbedding(8, **kwargs)
             plain.build()
             with strategy.scope():
@@ -117,7 +117,7 @@ def sharding(strategy, partitioner, directory):
             results[f"{name}/num_shards"] = len(shards)
 
     text_kwargs = dict(vocabulary=vocabulary, wordpiece_vocabulary=pieces, num_oov_buckets=7,
-                       output_mode="sequence")
+                       num_ngram_buckets=31, output_mode="sequence")
     plain_text = TextEmbedding(8, **text_kwargs)
     sentences = tf.constant(["The json module, tokenizationally.", "qzxvq CSV files"])
     plain_text(sentences)
@@ -132,7 +132,7 @@ def sharding(strategy, partitioner, directory):
     partitioner.num_shards = 2
     for seed in (None, 3):
         with strategy.scope():
-            drawn = DynamicEmbedding(4, num_oov_buckets=100,
+            drawn = DynamicEmbedding(4, num_oov_buckets=100, num_ngram_buckets=0,
                                      embeddings_initializer=keras.initializers.RandomUniform(
                                          -0.05, 0.05, seed=seed))
             drawn.build()
@@ -148,7 +148,8 @@ def sharding(strategy, partitioner, directory):
     # An initializer that depends on the whole shape is drawn whole and sliced.
     glorot = keras.initializers.GlorotUniform(seed=5)
     with strategy.scope():
-        drawn = DynamicEmbedding(4, num_oov_buckets=100, embeddings_initializer=glorot)
+        drawn = DynamicEmbedding(4, num_oov_buckets=100, num_ngram_buckets=0,
+                                 embeddings_initializer=glorot)
         drawn.build()
     results["init/glorot/shards"] = np.array(
         [s.numpy() for s in drawn.embeddings.value.variables])
@@ -158,7 +159,7 @@ def sharding(strategy, partitioner, directory):
 
     for axis in (1, 0):
         with strategy.scope():
-            layer = DynamicEmbedding(4, num_oov_buckets=100,
+            layer = DynamicEmbedding(4, num_oov_buckets=100, num_ngram_buckets=0,
                                      embeddings_constraint=keras.constraints.UnitNorm(axis))
             layer.build()
         try:  # a layer has `trainable_variables` as a model has

@@ -54,8 +54,9 @@ def make_model(vocabulary):
 
     pieces = list(LETTERS) + ["##" + c for c in LETTERS]
     inputs = keras.Input(shape=(WORDS_PER_EXAMPLE,), dtype="string")
+    # Words, pieces and buckets only: 99 rows, so shards and exports are small.
     embed = DynamicEmbedding(8, vocabulary=vocabulary, wordpiece_vocabulary=pieces,
-                             num_oov_buckets=7)
+                             num_oov_buckets=7, num_ngram_buckets=0, compose_words=False)
     hidden = keras.layers.GlobalAveragePooling1D()(embed(inputs))
     model = keras.Model(inputs, keras.layers.Dense(1)(hidden))
     rng = np.random.default_rng(1)

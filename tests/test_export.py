@@ -101,7 +101,8 @@ def test_served_sentences_are_split_as_text_embedding_splits_them(exported, flav
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     vocabulary, pieces = default_vocabulary()
     layer = TextEmbedding(8, vocabulary=vocabulary, wordpiece_vocabulary=pieces,
-                          num_oov_buckets=50, use_custom_op=flavor == "fused")
+                          num_oov_buckets=50, num_ngram_buckets=0, compose_words=False,
+                          use_custom_op=flavor == "fused")
     layer.build()
     layer.embedding.embeddings.assign(servers[flavor].table)
     np.testing.assert_allclose(got, layer(tf.constant(SENTENCES)), rtol=1e-6, atol=1e-6)

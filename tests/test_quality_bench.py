@@ -17,7 +17,8 @@ def test_quality_bench_smoke(tmp_path):
             if line.startswith("| ") and "---" not in line]
     models = [row[0].lstrip("| ") for row in rows if len(row) == 6 and row[0] != "| model"]
     for expected in ("fastText supervised", "StringLookup + Embedding", "WordPiece + Embedding",
-                     "DynamicEmbedding today", "compose 3-6", "dropout 0.5 3-6"):
+                     "DynamicEmbedding before subwords", "DynamicEmbedding defaults",
+                     "dropout 0.5 3-6"):
         assert any(name.startswith(expected) for name in models), (expected, models)
     for row in rows:
         if len(row) == 6 and row[0] != "| model":

@@ -172,7 +172,8 @@ def test_sizes_disagreeing_with_the_table_fail_the_load(tmp_path):
 
 
 def test_a_table_of_another_shape_fails_the_load(tmp_path):
-    path = _save(tmp_path, DynamicEmbedding(4, vocabulary=WORDS, num_oov_buckets=2))
+    path = _save(tmp_path, DynamicEmbedding(4, vocabulary=WORDS, num_oov_buckets=2,
+                                            num_ngram_buckets=0))
 
     def edit(layer):
         layer["config"]["vocabulary"] = ["alpha", "beta", "gamma"]

@@ -3,7 +3,7 @@ format: one `word v1 v2 ... vD` per line, with an optional `COUNT D` header."""
 
 import numpy as np
 
-from tf_dynemb.vocabulary import quote, read_lines, token_problem
+from tf_dynemb.vocabulary import check_unique_tokens, quote, read_lines
 
 
 def load_text_vectors(path, max_words=None):
@@ -14,7 +14,7 @@ def load_text_vectors(path, max_words=None):
     number, a word that cannot be a vocabulary token, a repeated word. A
     leading byte order mark and blank lines are ignored.
     """
-    words, rows, seen, dim, count = [], [], {}, None, None
+    words, line_numbers, rows, dim, count = [], [], [], None, None
     for line_number, line in read_lines(path):
         parts = line.split(" ")
         if line_number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
@@ -33,9 +33,6 @@ def load_text_vectors(path, max_words=None):
                 f"{path}:{line_number}: expected a word and {dim} values, "
                 f"got {len(values)} values for {quote(word)}."
             )
-        problem = token_problem(word)
-        if problem:
-            raise ValueError(f"{path}:{line_number}: the word {problem}. Received: {quote(word)}")
         try:
             with np.errstate(over="ignore"):
                 row = np.asarray(values, dtype=np.float32)
@@ -48,18 +45,17 @@ def load_text_vectors(path, max_words=None):
             raise ValueError(
                 f"{path}:{line_number}: value {quote(bad)} of {quote(word)} is not a finite "
                 "float32 number (NaN, infinite, or beyond 3.4e38).")
-        if word in seen:
-            raise ValueError(
-                f"{path}:{line_number}: {quote(word)} already appeared on line "
-                f"{seen[word]}."
-            )
-        seen[word] = line_number
+        line_numbers.append(line_number)
         words.append(word)
         rows.append(row)
         if max_words is not None and len(words) >= max_words:
             break
     if not words:
         raise ValueError(f"{path}: no vectors found.")
+    check_unique_tokens(
+        words, lambda i: (f"{path}:{line_numbers[i]}: the word", ""),
+        lambda i, first: (f"{path}:{line_numbers[i]}: {quote(words[i])} already appeared on "
+                          f"line {line_numbers[first]}."))
     wanted = count if max_words is None or count is None else min(count, max_words)
     if wanted is not None and len(words) < wanted:
         raise ValueError(f"{path}: the header promises {count} vectors; the file holds "

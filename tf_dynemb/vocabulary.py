@@ -116,19 +116,28 @@ def check_tokens(tokens, name):
         tokens = tokens.numpy()
     if hasattr(tokens, "tolist"):  # numpy arrays
         tokens = tokens.tolist()
-    checked, seen = [], {}
+    texts = [_as_text(token, f"`{name}[{i}]`", f"{name}[{i}]") for i, token in enumerate(tokens)]
+    return check_unique_tokens(
+        texts, lambda i: (f"`{name}[{i}]`", f"{name}[{i}]="),
+        lambda i, first: (f"`{name}` must hold unique tokens. Received 1 repeated token: "
+                          f"{name}[{i}]={quote(texts[i])}, as {name}[{first}]"))
+
+
+def check_unique_tokens(tokens, where, repeated):
+    """`tokens` (str), unless one cannot be a vocabulary token (`token_problem`)
+    or repeats an earlier one: then ValueError. `where(i)` gives (what names
+    token i, the label of its received value); `repeated(i, first)` the
+    message for token i repeating token `first`."""
+    seen = {}
     for i, token in enumerate(tokens):
-        text = _as_text(token, f"`{name}[{i}]`", f"{name}[{i}]")
-        problem = token_problem(text)
+        problem = token_problem(token)
         if problem:
-            raise ValueError(f"`{name}[{i}]` {problem}. Received: {name}[{i}]={quote(text)}")
-        if text in seen:
-            raise ValueError(
-                f"`{name}` must hold unique tokens. Received 1 repeated token: "
-                f"{name}[{i}]={quote(text)}, as {name}[{seen[text]}]")
-        seen[text] = i
-        checked.append(text)
-    return checked
+            place, label = where(i)
+            raise ValueError(f"{place} {problem}. Received: {label}{quote(token)}")
+        first = seen.setdefault(token, i)
+        if first != i:
+            raise ValueError(repeated(i, first))
+    return list(tokens)
 
 
 def read_lines(path, max_bytes=None):
@@ -169,19 +178,11 @@ def load_vocabulary(path):
     lines = list(read_lines(path, MAX_VOCABULARY_FILE_BYTES))
     while lines and not lines[-1][1]:
         lines.pop()
-    tokens, seen = [], {}
-    for line_number, token in lines:
-        problem = token_problem(token)
-        if problem:
-            raise ValueError(f"{path}:{line_number}: the line {problem}. Received: {quote(token)}")
-        if token in seen:
-            raise ValueError(
-                f"{path}:{line_number}: token {quote(token)} already appeared on "
-                f"line {seen[token]}; vocabularies must be unique."
-            )
-        seen[token] = line_number
-        tokens.append(token)
-    return tokens
+    tokens = [token for _, token in lines]
+    return check_unique_tokens(
+        tokens, lambda i: (f"{path}:{lines[i][0]}: the line", ""),
+        lambda i, first: (f"{path}:{lines[i][0]}: token {quote(tokens[i])} already appeared "
+                          f"on line {lines[first][0]}; vocabularies must be unique."))
 
 
 def default_vocabulary():

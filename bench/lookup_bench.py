@@ -25,7 +25,6 @@ Usage: python bench/lookup_bench.py [--output FILE] [--smoke]
 import os
 import platform
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +36,7 @@ from absl import app, flags  # noqa: E402
 
 import bench_data  # noqa: E402
 import smoke  # noqa: E402
+from bench_timing import in_loop, per_call  # noqa: E402
 import tf_dynemb  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -50,44 +50,6 @@ flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved;
 flags.DEFINE_string("output", None, "Write the markdown report here.")
 
 SMOKE = dict(batch_sizes=["64", "256"], tables=["8:float32"], seconds=0.01, rounds=1)
-
-
-def per_call(fn, windows, words_per_window, seconds):
-    """Words a second calling `fn` once per window from Python."""
-    fn(windows[0])  # trace and warm up
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn(windows[calls % len(windows)])
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and calls >= 3:
-            return calls * words_per_window / elapsed
-
-
-def in_loop(fn, windows, words_per_window, seconds):
-    """Words a second running calls of `fn` in one graph loop, call i on
-    windows[i % 8]. Each window is picked by tf.switch_case among the captured
-    tensors, so no implementation pays for slicing or copying its input (a
-    slice of a string tensor copies every string)."""
-    branches = [lambda w=w: w for w in windows[:8]]
-
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
-    def run(iterations):
-        def body(i, acc):
-            out = fn(tf.switch_case(i % len(branches), branches))
-            return i + 1, acc + tf.cast(tf.reduce_sum(out[:1]), tf.float32)
-
-        return tf.while_loop(lambda i, _: i < iterations, body, (0, 0.0))[1]
-
-    run(tf.constant(2))
-    iterations = 1
-    while True:
-        start = time.perf_counter()
-        run(tf.constant(iterations)).numpy()
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return iterations * words_per_window / elapsed
-        iterations *= max(2, min(16, int(seconds / max(elapsed, 1e-4))))
 
 
 def main(argv):  # noqa: C901 - a linear script

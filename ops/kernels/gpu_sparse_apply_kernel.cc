@@ -70,6 +70,7 @@ absl::Status ToDevice(OpKernelContext* ctx, int first, const RowGradients& host,
   return absl::OkStatus();
 }
 
+// Queues the step's kernels on `stream`; `g` is on the device.
 absl::Status Launch(cudaStream_t stream, const RowGradients& g, float* scratch,
                     SparseApplyInputs<LazyAdamStep>* in) {
   return CudaStatus(gpu::LaunchSparseLazyAdam(stream, in->step, g, scratch, in->variable(0),

@@ -68,32 +68,43 @@ TFDYNEMB_HD TFDYNEMB_INLINE uint64_t HashLen0to16(const uint8_t* s,
   return kK2;
 }
 
-TFDYNEMB_HD TFDYNEMB_INLINE uint64_t HashLen17to32(const uint8_t* s,
-                                                   size_t len) {
-  const uint64_t mul = kK2 + len * 2;
-  const uint64_t a = Load64(s) * kK1;
+// What HashLen17to32 and HashLen33to64 compute alike from the first and last
+// 16 bytes: the first word times `first_mul`, and the two inputs of the
+// HashLen16 that ends HashLen17to32.
+struct Ends16 {
+  uint64_t a;
+  uint64_t u;
+  uint64_t v;
+};
+
+TFDYNEMB_HD TFDYNEMB_INLINE Ends16 MixEnds16(const uint8_t* s, size_t len,
+                                             uint64_t first_mul, uint64_t mul) {
+  const uint64_t a = Load64(s) * first_mul;
   const uint64_t b = Load64(s + 8);
   const uint64_t c = Load64(s + len - 8) * mul;
   const uint64_t d = Load64(s + len - 16) * kK2;
-  return HashLen16(Rotate(a + b, 43) + Rotate(c, 30) + d,
-                   a + Rotate(b + kK2, 18) + c, mul);
+  return Ends16{a, Rotate(a + b, 43) + Rotate(c, 30) + d,
+                a + Rotate(b + kK2, 18) + c};
+}
+
+TFDYNEMB_HD TFDYNEMB_INLINE uint64_t HashLen17to32(const uint8_t* s,
+                                                   size_t len) {
+  const uint64_t mul = kK2 + len * 2;
+  const Ends16 ends = MixEnds16(s, len, kK1, mul);
+  return HashLen16(ends.u, ends.v, mul);
 }
 
 TFDYNEMB_HD TFDYNEMB_INLINE uint64_t HashLen33to64(const uint8_t* s,
                                                    size_t len) {
   const uint64_t mul = kK2 + len * 2;
-  const uint64_t a = Load64(s) * kK2;
-  const uint64_t b = Load64(s + 8);
-  const uint64_t c = Load64(s + len - 8) * mul;
-  const uint64_t d = Load64(s + len - 16) * kK2;
-  const uint64_t y = Rotate(a + b, 43) + Rotate(c, 30) + d;
-  const uint64_t z = HashLen16(y, a + Rotate(b + kK2, 18) + c, mul);
+  const Ends16 ends = MixEnds16(s, len, kK2, mul);
+  const uint64_t z = HashLen16(ends.u, ends.v, mul);
   const uint64_t e = Load64(s + 16) * mul;
   const uint64_t f = Load64(s + 24);
-  const uint64_t g = (y + Load64(s + len - 32)) * mul;
+  const uint64_t g = (ends.u + Load64(s + len - 32)) * mul;
   const uint64_t h = (z + Load64(s + len - 24)) * mul;
   return HashLen16(Rotate(e + f, 43) + Rotate(g, 30) + h,
-                   e + Rotate(f + a, 18) + g, mul);
+                   e + Rotate(f + ends.a, 18) + g, mul);
 }
 
 struct Pair {
@@ -115,6 +126,24 @@ TFDYNEMB_HD TFDYNEMB_INLINE Pair WeakHashLen32WithSeeds(const uint8_t* s,
   return Pair{a + z, b + c};
 }
 
+// One round of the loop over 64-byte blocks: the loop's rounds multiply by
+// kK1 with weight 1; the last round by its own `mul` with weight 9.
+TFDYNEMB_HD TFDYNEMB_INLINE void Round64(const uint8_t* s, uint64_t mul,
+                                         uint64_t weight, uint64_t& x,
+                                         uint64_t& y, uint64_t& z, Pair& v,
+                                         Pair& w) {
+  x = Rotate(x + y + v.first + Load64(s + 8), 37) * mul;
+  y = Rotate(y + v.second + Load64(s + 48), 42) * mul;
+  x ^= w.second * weight;
+  y += v.first * weight + Load64(s + 40);
+  z = Rotate(z + w.first, 33) * mul;
+  v = WeakHashLen32WithSeeds(s, v.second * mul, x + w.first);
+  w = WeakHashLen32WithSeeds(s + 32, z + w.second, y + Load64(s + 16));
+  const uint64_t t = z;
+  z = x;
+  x = t;
+}
+
 }  // namespace fp64
 
 // Fingerprint64 of `len` bytes at `s`; equals TensorFlow's Fingerprint64.
@@ -134,16 +163,7 @@ TFDYNEMB_HD TFDYNEMB_INLINE uint64_t Fingerprint64(const uint8_t* s,
   const uint8_t* end = s + ((len - 1) / 64) * 64;
   const uint8_t* last64 = end + ((len - 1) & 63) - 63;
   do {
-    x = Rotate(x + y + v.first + Load64(s + 8), 37) * kK1;
-    y = Rotate(y + v.second + Load64(s + 48), 42) * kK1;
-    x ^= w.second;
-    y += v.first + Load64(s + 40);
-    z = Rotate(z + w.first, 33) * kK1;
-    v = WeakHashLen32WithSeeds(s, v.second * kK1, x + w.first);
-    w = WeakHashLen32WithSeeds(s + 32, z + w.second, y + Load64(s + 16));
-    const uint64_t t = z;
-    z = x;
-    x = t;
+    Round64(s, kK1, 1, x, y, z, v, w);
     s += 64;
   } while (s != end);
   const uint64_t mul = kK1 + ((z & 0xff) << 1);
@@ -151,16 +171,7 @@ TFDYNEMB_HD TFDYNEMB_INLINE uint64_t Fingerprint64(const uint8_t* s,
   w.first += ((len - 1) & 63);
   v.first += w.first;
   w.first += v.first;
-  x = Rotate(x + y + v.first + Load64(s + 8), 37) * mul;
-  y = Rotate(y + v.second + Load64(s + 48), 42) * mul;
-  x ^= w.second * 9;
-  y += v.first * 9 + Load64(s + 40);
-  z = Rotate(z + w.first, 33) * mul;
-  v = WeakHashLen32WithSeeds(s, v.second * mul, x + w.first);
-  w = WeakHashLen32WithSeeds(s + 32, z + w.second, y + Load64(s + 16));
-  const uint64_t t = z;
-  z = x;
-  x = t;
+  Round64(s, mul, 9, x, y, z, v, w);
   return HashLen16(HashLen16(v.first, w.first, mul) + ShiftMix(y) * kK0 + z,
                    HashLen16(v.second, w.second, mul) + x, mul);
 }

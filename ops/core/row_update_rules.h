@@ -69,6 +69,19 @@ TFDYNEMB_HD TFDYNEMB_INLINE void RowwiseAdagradElement(
   *w = Decayed(*w, s.weight_decay, s.learning_rate) - g * multiplier;
 }
 
+// The row gradients of one step, in host or device memory: `rows` [U]
+// unique rows of the variable, `positions` [N] in [0, U) and `values`
+// [N, width] whose row i belongs to rows[positions[i]] (tf.unique's outputs
+// and the IndexedSlices' values).
+struct RowGradients {
+  const int64_t* rows = nullptr;
+  int64_t num_rows = 0;
+  const int32_t* positions = nullptr;
+  const float* values = nullptr;
+  int64_t num_values = 0;
+  int64_t width = 0;  // elements a row
+};
+
 // Groups gradient rows by destination on the host (a counting sort):
 // gradient rows order[starts[u] .. starts[u + 1]) belong to touched row u.
 inline void GroupByRow(const int32_t* positions, int64_t n, int64_t num_rows,

@@ -44,8 +44,7 @@ absl::Status KeepUntilCopied(const std::vector<Tensor>& tensors, cudaStream_t st
 // The checked host gradients (rows, positions: inputs `first`, +1) on the
 // device, and float scratch for their per-row sums.
 absl::Status ToDevice(OpKernelContext* ctx, int first, const RowGradients& host,
-                      cudaStream_t stream, gpu::DeviceRowGradients* out, Tensor* buffer,
-                      Tensor* scratch) {
+                      cudaStream_t stream, RowGradients* out, Tensor* buffer, Tensor* scratch) {
   const int64_t row_bytes = sizeof(int64_t) * host.num_rows;
   const int64_t position_bytes = sizeof(int32_t) * host.num_values;
   TF_RETURN_IF_ERROR(ctx->allocate_temp(::tensorflow::DT_UINT8,
@@ -65,61 +64,45 @@ absl::Status ToDevice(OpKernelContext* ctx, int first, const RowGradients& host,
                                   "copying positions to the GPU"));
   }
   TF_RETURN_IF_ERROR(KeepUntilCopied({ctx->input(first), ctx->input(first + 1)}, stream));
+  *out = host;  // values are already on the device
   out->rows = reinterpret_cast<const int64_t*>(device);
-  out->num_rows = host.num_rows;
   out->positions = reinterpret_cast<const int32_t*>(device + row_bytes);
-  out->values = host.values;
-  out->num_values = host.num_values;
-  out->width = host.width;
   return absl::OkStatus();
+}
+
+// Queues the step's kernels on `stream`; `g` is on the device.
+absl::Status Launch(cudaStream_t stream, const RowGradients& g, float* scratch,
+                    SparseApplyInputs<LazyAdamStep>* in) {
+  return CudaStatus(gpu::LaunchSparseLazyAdam(stream, in->step, g, scratch, in->variable(0),
+                                              in->variable(1), in->variable(2)),
+                    "launching the LazyAdam kernels");
+}
+
+absl::Status Launch(cudaStream_t stream, const RowGradients& g, float* scratch,
+                    SparseApplyInputs<RowwiseAdagradStep>* in) {
+  return CudaStatus(gpu::LaunchSparseRowwiseAdagrad(stream, in->step, g, scratch,
+                                                    in->variable(0), in->variable(1)),
+                    "launching the row-wise Adagrad kernel");
 }
 
 }  // namespace
 
-class SparseApplyLazyAdamGpuOp : public OpKernel {
+// One step of the optimizer whose step scalars are a `Step`; the inputs are
+// listed at AcquireInputs (ops/kernels/sparse_apply_inputs.h).
+template <typename Step>
+class SparseApplyGpuOp : public OpKernel {
  public:
   using OpKernel::OpKernel;
 
   void Compute(OpKernelContext* ctx) override {
     const cudaStream_t stream = TfCudaStream(ctx);
-    UpdatableVariables vars;
-    OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1, 2}, CopyOnDevice(stream)));
-    Tensor* var = vars.tensor(0);
-    RowGradients host;
-    LazyAdamStep step;
-    OP_REQUIRES_OK(ctx, LazyAdamInputs(ctx, &vars, &host, &step));
-    gpu::DeviceRowGradients g;
+    SparseApplyInputs<Step> in;
+    OP_REQUIRES_OK(ctx, AcquireInputs(ctx, CopyOnDevice(stream), &in));
+    RowGradients device;
     Tensor buffer, scratch;
-    OP_REQUIRES_OK(ctx, ToDevice(ctx, 3, host, stream, &g, &buffer, &scratch));
-    OP_REQUIRES_OK(ctx, CudaStatus(gpu::LaunchSparseLazyAdam(
-                                       stream, step, g, scratch.flat<float>().data(),
-                                       var->flat<float>().data(),
-                                       vars.tensor(1)->flat<float>().data(),
-                                       vars.tensor(2)->flat<float>().data()),
-                                   "launching the LazyAdam kernels"));
-  }
-};
-
-class SparseApplyRowwiseAdagradGpuOp : public OpKernel {
- public:
-  using OpKernel::OpKernel;
-
-  void Compute(OpKernelContext* ctx) override {
-    const cudaStream_t stream = TfCudaStream(ctx);
-    UpdatableVariables vars;
-    OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1}, CopyOnDevice(stream)));
-    Tensor* var = vars.tensor(0);
-    RowGradients host;
-    RowwiseAdagradStep step;
-    OP_REQUIRES_OK(ctx, RowwiseAdagradInputs(ctx, &vars, &host, &step));
-    gpu::DeviceRowGradients g;
-    Tensor buffer, scratch;
-    OP_REQUIRES_OK(ctx, ToDevice(ctx, 2, host, stream, &g, &buffer, &scratch));
-    OP_REQUIRES_OK(ctx, CudaStatus(gpu::LaunchSparseRowwiseAdagrad(
-                                       stream, step, g, scratch.flat<float>().data(),
-                                       var->flat<float>().data(),
-                                       vars.tensor(1)->flat<float>().data()),
-                                   "launching the row-wise Adagrad kernel"));
+    OP_REQUIRES_OK(ctx, ToDevice(ctx, in.gradients_input, in.gradients, stream, &device,
+                                 &buffer, &scratch));
+    OP_REQUIRES_OK(ctx, Launch(stream, device, scratch.flat<float>().data(), &in));
   }
 };
 
@@ -134,7 +117,7 @@ REGISTER_KERNEL_BUILDER(Name("TfDynembSparseApplyLazyAdam")
                             .HostMemory("epsilon")
                             .HostMemory("learning_rate")
                             .HostMemory("weight_decay"),
-                        SparseApplyLazyAdamGpuOp);
+                        SparseApplyGpuOp<LazyAdamStep>);
 REGISTER_KERNEL_BUILDER(Name("TfDynembSparseApplyRowwiseAdagrad")
                             .Device(::tensorflow::DEVICE_GPU)
                             .HostMemory("rows")
@@ -142,7 +125,7 @@ REGISTER_KERNEL_BUILDER(Name("TfDynembSparseApplyRowwiseAdagrad")
                             .HostMemory("learning_rate")
                             .HostMemory("epsilon")
                             .HostMemory("weight_decay"),
-                        SparseApplyRowwiseAdagradGpuOp);
+                        SparseApplyGpuOp<RowwiseAdagradStep>);
 
 }  // namespace tf_dynemb
 

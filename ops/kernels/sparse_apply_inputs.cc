@@ -146,12 +146,15 @@ absl::Status ScalarInput(::tensorflow::OpKernelContext* ctx, int input, float* v
   return absl::OkStatus();
 }
 
-absl::Status LazyAdamInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
-                            RowGradients* gradients, LazyAdamStep* step) {
-  const ::tensorflow::Tensor& var = *vars->tensor(0);
-  TF_RETURN_IF_ERROR(CheckSlot(*vars->tensor(1), var.shape(), "m"));
-  TF_RETURN_IF_ERROR(CheckSlot(*vars->tensor(2), var.shape(), "v"));
-  TF_RETURN_IF_ERROR(CheckRowGradients(ctx, 3, var, gradients));
+absl::Status AcquireInputs(::tensorflow::OpKernelContext* ctx, const CopyBuffer& copy,
+                           SparseApplyInputs<LazyAdamStep>* in) {
+  TF_RETURN_IF_ERROR(in->variables.Acquire(ctx, {0, 1, 2}, copy));
+  const Tensor& var = *in->variables.tensor(0);
+  TF_RETURN_IF_ERROR(CheckSlot(*in->variables.tensor(1), var.shape(), "m"));
+  TF_RETURN_IF_ERROR(CheckSlot(*in->variables.tensor(2), var.shape(), "v"));
+  in->gradients_input = 3;
+  TF_RETURN_IF_ERROR(CheckRowGradients(ctx, in->gradients_input, var, &in->gradients));
+  LazyAdamStep* step = &in->step;
   TF_RETURN_IF_ERROR(ScalarInput(ctx, 6, &step->alpha));
   TF_RETURN_IF_ERROR(ScalarInput(ctx, 7, &step->one_minus_beta_1));
   TF_RETURN_IF_ERROR(ScalarInput(ctx, 8, &step->one_minus_beta_2));
@@ -160,12 +163,15 @@ absl::Status LazyAdamInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariabl
   return ScalarInput(ctx, 11, &step->weight_decay);
 }
 
-absl::Status RowwiseAdagradInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
-                                  RowGradients* gradients, RowwiseAdagradStep* step) {
-  const ::tensorflow::Tensor& var = *vars->tensor(0);
-  TF_RETURN_IF_ERROR(CheckRowGradients(ctx, 2, var, gradients));
-  TF_RETURN_IF_ERROR(CheckSlot(*vars->tensor(1), ::tensorflow::TensorShape({var.dim_size(0)}),
-                               "accumulator"));
+absl::Status AcquireInputs(::tensorflow::OpKernelContext* ctx, const CopyBuffer& copy,
+                           SparseApplyInputs<RowwiseAdagradStep>* in) {
+  TF_RETURN_IF_ERROR(in->variables.Acquire(ctx, {0, 1}, copy));
+  const Tensor& var = *in->variables.tensor(0);
+  in->gradients_input = 2;
+  TF_RETURN_IF_ERROR(CheckRowGradients(ctx, in->gradients_input, var, &in->gradients));
+  TF_RETURN_IF_ERROR(CheckSlot(*in->variables.tensor(1),
+                               ::tensorflow::TensorShape({var.dim_size(0)}), "accumulator"));
+  RowwiseAdagradStep* step = &in->step;
   TF_RETURN_IF_ERROR(ScalarInput(ctx, 5, &step->learning_rate));
   TF_RETURN_IF_ERROR(ScalarInput(ctx, 6, &step->epsilon));
   return ScalarInput(ctx, 7, &step->weight_decay);

@@ -39,18 +39,6 @@ class UpdatableVariables {
   std::unique_ptr<Locks> locks_;
 };
 
-// The row gradients of one step: `rows` [U] unique rows of the variable,
-// `positions` [N] in [0, U) and `values` [N, ...] whose row i belongs to
-// rows[positions[i]] (tf.unique's outputs and the IndexedSlices' values).
-struct RowGradients {
-  const int64_t* rows = nullptr;
-  int64_t num_rows = 0;
-  const int32_t* positions = nullptr;
-  const float* values = nullptr;
-  int64_t num_values = 0;
-  int64_t width = 0;  // elements a row
-};
-
 // Checks rows/positions/values (inputs `first`, +1, +2; rows and positions
 // in host memory on every device) against `variable` [V, ...]: shapes, rows
 // unique and in [0, V), positions in [0, U). Fills `out`.
@@ -64,16 +52,29 @@ absl::Status CheckSlot(const ::tensorflow::Tensor& slot, const ::tensorflow::Ten
 // The float scalar at `input`.
 absl::Status ScalarInput(::tensorflow::OpKernelContext* ctx, int input, float* value);
 
-// What both devices check of an acquired step's inputs (the ops' input order,
-// ops/ops/dynemb_ops.cc): the slots against the variable, the row gradients,
-// and the step's scalars. LazyAdam: var, m, v; rows, positions, values;
-// alpha, 1 - beta_1, 1 - beta_2, epsilon, learning_rate, weight_decay.
-absl::Status LazyAdamInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
-                            RowGradients* gradients, LazyAdamStep* step);
+// One step's inputs (the ops' input order, ops/ops/dynemb_ops.cc), checked:
+// the variable and its slots acquired for writing in place, the row
+// gradients and the step's scalars.
+template <typename Step>
+struct SparseApplyInputs {
+  UpdatableVariables variables;  // the variable first, then its slots
+  RowGradients gradients;
+  int gradients_input = 0;  // the input index of `rows`; `positions` follows
+  Step step;
+  // The float32 buffer of the i-th variable.
+  float* variable(int i) { return variables.tensor(i)->flat<float>().data(); }
+};
+
+// Acquires the variables (copying shared buffers with `copy`) and checks
+// what both devices check: the slots against the variable, the row
+// gradients, and the step's scalars. LazyAdam: var, m, v; rows, positions,
+// values; alpha, 1 - beta_1, 1 - beta_2, epsilon, learning_rate, weight_decay.
+absl::Status AcquireInputs(::tensorflow::OpKernelContext* ctx, const CopyBuffer& copy,
+                           SparseApplyInputs<LazyAdamStep>* in);
 // RowwiseAdagrad: var, accumulator; rows, positions, values; learning_rate,
 // epsilon, weight_decay.
-absl::Status RowwiseAdagradInputs(::tensorflow::OpKernelContext* ctx, UpdatableVariables* vars,
-                                  RowGradients* gradients, RowwiseAdagradStep* step);
+absl::Status AcquireInputs(::tensorflow::OpKernelContext* ctx, const CopyBuffer& copy,
+                           SparseApplyInputs<RowwiseAdagradStep>* in);
 
 }  // namespace tf_dynemb
 

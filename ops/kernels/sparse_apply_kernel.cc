@@ -59,66 +59,56 @@ void ForEachTouchedRow(OpKernelContext* ctx, const RowGradients& g, Prefetch&& p
                       });
 }
 
+// One LazyAdam step on the touched rows of var, m and v.
+void ApplyOnCpu(OpKernelContext* ctx, SparseApplyInputs<LazyAdamStep>* in) {
+  const RowGradients& g = in->gradients;
+  float* w = in->variable(0);
+  float* m = in->variable(1);
+  float* v = in->variable(2);
+  auto prefetch = [&](int64_t u) {
+    const int64_t at = g.rows[u] * g.width;
+    PrefetchRow(w + at, g.width);
+    PrefetchRow(m + at, g.width);
+    PrefetchRow(v + at, g.width);
+  };
+  ForEachTouchedRow(ctx, g, prefetch, [&](int64_t u, const float* grad) {
+    const int64_t at = g.rows[u] * g.width;
+    LazyAdamRow(in->step, grad, g.width, w + at, m + at, v + at);
+  });
+}
+
+// One row-wise Adagrad step on the touched rows of var and accumulator.
+void ApplyOnCpu(OpKernelContext* ctx, SparseApplyInputs<RowwiseAdagradStep>* in) {
+  const RowGradients& g = in->gradients;
+  float* w = in->variable(0);
+  float* acc = in->variable(1);
+  auto prefetch = [&](int64_t u) { PrefetchRow(w + g.rows[u] * g.width, g.width); };
+  ForEachTouchedRow(ctx, g, prefetch, [&](int64_t u, const float* grad) {
+    const int64_t row = g.rows[u];
+    acc[row] = RowwiseAdagradRow(in->step, grad, g.width, acc[row], w + row * g.width);
+  });
+}
+
 }  // namespace
 
-// Inputs: var, m, v (resources); rows, positions, values; alpha,
-// one_minus_beta_1, one_minus_beta_2, epsilon, learning_rate, weight_decay.
-class SparseApplyLazyAdamCpuOp : public OpKernel {
+// One step of the optimizer whose step scalars are a `Step`; the inputs are
+// listed at AcquireInputs (ops/kernels/sparse_apply_inputs.h).
+template <typename Step>
+class SparseApplyCpuOp : public OpKernel {
  public:
   using OpKernel::OpKernel;
 
   void Compute(OpKernelContext* ctx) override {
-    UpdatableVariables vars;
-    OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1, 2}, CopyOnHost));
-    Tensor* var = vars.tensor(0);
-    RowGradients g;
-    LazyAdamStep step;
-    OP_REQUIRES_OK(ctx, LazyAdamInputs(ctx, &vars, &g, &step));
-
-    float* w = var->flat<float>().data();
-    float* m = vars.tensor(1)->flat<float>().data();
-    float* v = vars.tensor(2)->flat<float>().data();
-    auto prefetch = [&](int64_t u) {
-      const int64_t at = g.rows[u] * g.width;
-      PrefetchRow(w + at, g.width);
-      PrefetchRow(m + at, g.width);
-      PrefetchRow(v + at, g.width);
-    };
-    ForEachTouchedRow(ctx, g, prefetch, [&](int64_t u, const float* grad) {
-      const int64_t at = g.rows[u] * g.width;
-      LazyAdamRow(step, grad, g.width, w + at, m + at, v + at);
-    });
-  }
-};
-
-// Inputs: var, accumulator (resources); rows, positions, values;
-// learning_rate, epsilon, weight_decay.
-class SparseApplyRowwiseAdagradCpuOp : public OpKernel {
- public:
-  using OpKernel::OpKernel;
-
-  void Compute(OpKernelContext* ctx) override {
-    UpdatableVariables vars;
-    OP_REQUIRES_OK(ctx, vars.Acquire(ctx, {0, 1}, CopyOnHost));
-    Tensor* var = vars.tensor(0);
-    RowGradients g;
-    RowwiseAdagradStep step;
-    OP_REQUIRES_OK(ctx, RowwiseAdagradInputs(ctx, &vars, &g, &step));
-
-    float* w = var->flat<float>().data();
-    float* acc = vars.tensor(1)->flat<float>().data();
-    auto prefetch = [&](int64_t u) { PrefetchRow(w + g.rows[u] * g.width, g.width); };
-    ForEachTouchedRow(ctx, g, prefetch, [&](int64_t u, const float* grad) {
-      const int64_t row = g.rows[u];
-      acc[row] = RowwiseAdagradRow(step, grad, g.width, acc[row], w + row * g.width);
-    });
+    SparseApplyInputs<Step> in;
+    OP_REQUIRES_OK(ctx, AcquireInputs(ctx, CopyOnHost, &in));
+    ApplyOnCpu(ctx, &in);
   }
 };
 
 REGISTER_KERNEL_BUILDER(Name("TfDynembSparseApplyLazyAdam").Device(::tensorflow::DEVICE_CPU),
-                        SparseApplyLazyAdamCpuOp);
+                        SparseApplyCpuOp<LazyAdamStep>);
 REGISTER_KERNEL_BUILDER(
     Name("TfDynembSparseApplyRowwiseAdagrad").Device(::tensorflow::DEVICE_CPU),
-    SparseApplyRowwiseAdagradCpuOp);
+    SparseApplyCpuOp<RowwiseAdagradStep>);
 
 }  // namespace tf_dynemb

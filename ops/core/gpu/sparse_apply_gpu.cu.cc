@@ -14,7 +14,7 @@ int BlocksFor(int64_t work) {
   return static_cast<int>(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096);
 }
 
-__global__ void SumRowsKernel(DeviceRowGradients g, float* __restrict__ scratch) {
+__global__ void SumRowsKernel(RowGradients g, float* __restrict__ scratch) {
   const int64_t total = g.num_values * g.width;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -24,7 +24,7 @@ __global__ void SumRowsKernel(DeviceRowGradients g, float* __restrict__ scratch)
   }
 }
 
-__global__ void LazyAdamKernel(LazyAdamStep step, DeviceRowGradients g,
+__global__ void LazyAdamKernel(LazyAdamStep step, RowGradients g,
                                const float* __restrict__ scratch, float* var, float* m,
                                float* v) {
   const int64_t total = g.num_rows * g.width;
@@ -38,7 +38,7 @@ __global__ void LazyAdamKernel(LazyAdamStep step, DeviceRowGradients g,
 
 // One block a touched row: the block sums the row's squared gradient, then
 // every thread updates its elements.
-__global__ void RowwiseAdagradKernel(RowwiseAdagradStep step, DeviceRowGradients g,
+__global__ void RowwiseAdagradKernel(RowwiseAdagradStep step, RowGradients g,
                                      const float* __restrict__ scratch, float* var,
                                      float* accumulator) {
   __shared__ float partial[kThreads];
@@ -66,7 +66,7 @@ __global__ void RowwiseAdagradKernel(RowwiseAdagradStep step, DeviceRowGradients
   }
 }
 
-cudaError_t SumRows(cudaStream_t stream, const DeviceRowGradients& g, float* scratch) {
+cudaError_t SumRows(cudaStream_t stream, const RowGradients& g, float* scratch) {
   cudaError_t err = cudaMemsetAsync(scratch, 0, sizeof(float) * g.num_rows * g.width, stream);
   if (err != cudaSuccess || g.num_values == 0) return err;
   SumRowsKernel<<<BlocksFor(g.num_values * g.width), kThreads, 0, stream>>>(g, scratch);
@@ -76,7 +76,7 @@ cudaError_t SumRows(cudaStream_t stream, const DeviceRowGradients& g, float* scr
 }  // namespace
 
 cudaError_t LaunchSparseLazyAdam(cudaStream_t stream, const LazyAdamStep& step,
-                                 const DeviceRowGradients& g, float* scratch, float* var,
+                                 const RowGradients& g, float* scratch, float* var,
                                  float* m, float* v) {
   if (g.num_rows == 0 || g.width == 0) return cudaSuccess;
   cudaError_t err = SumRows(stream, g, scratch);
@@ -87,7 +87,7 @@ cudaError_t LaunchSparseLazyAdam(cudaStream_t stream, const LazyAdamStep& step,
 }
 
 cudaError_t LaunchSparseRowwiseAdagrad(cudaStream_t stream, const RowwiseAdagradStep& step,
-                                       const DeviceRowGradients& g, float* scratch,
+                                       const RowGradients& g, float* scratch,
                                        float* var, float* accumulator) {
   if (g.num_rows == 0 || g.width == 0) return cudaSuccess;
   cudaError_t err = SumRows(stream, g, scratch);

@@ -14,24 +14,13 @@
 namespace tf_dynemb {
 namespace gpu {
 
-// The gradient of one step, by row: values row i (width floats) belongs to
-// rows[positions[i]].
-struct DeviceRowGradients {
-  const int64_t* rows = nullptr;
-  int64_t num_rows = 0;
-  const int32_t* positions = nullptr;
-  const float* values = nullptr;
-  int64_t num_values = 0;
-  int64_t width = 0;
-};
-
 cudaError_t LaunchSparseLazyAdam(cudaStream_t stream, const LazyAdamStep& step,
-                                 const DeviceRowGradients& g, float* scratch,
+                                 const RowGradients& g, float* scratch,
                                  float* var, float* m, float* v);
 
 cudaError_t LaunchSparseRowwiseAdagrad(cudaStream_t stream,
                                        const RowwiseAdagradStep& step,
-                                       const DeviceRowGradients& g, float* scratch,
+                                       const RowGradients& g, float* scratch,
                                        float* var, float* accumulator);
 
 }  // namespace gpu

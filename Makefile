@@ -13,7 +13,8 @@ NVCC_FLAGS := -std=c++17 -O3 -I. --expt-relaxed-constexpr --extended-lambda $(CU
 CORE_SRCS := $(filter-out %_test.cc,$(wildcard ops/core/*.cc))
 CORE_HDRS := $(wildcard ops/core/*.h ops/core/gpu/*.h)
 
-.PHONY: build test demo bench gpu gpu-harness gpu-check wheel clean cc-loader fuzz fuzz-coverage
+.PHONY: build test demo bench bench-smoke gpu gpu-test gpu-harness gpu-check wheel clean cc-loader \
+	fuzz fuzz-coverage
 
 build: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -22,13 +23,20 @@ build: $(VENV)/.installed
 	$(BAZEL) build $(OPS_TARGETS)
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.so bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
-$(VENV)/.installed: pyproject.toml
+# The venv holds the package and its base dependencies: all that `build`
+# needs. `demo` (serving: the warmup requests), `test`, `bench` and `wheel` add
+# their extras on top, each with a stamp of its own.
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e .
 	touch $@
 
-test: build cc-loader
+$(VENV)/.installed-%: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[$*]'
+	touch $@
+
+test: build cc-loader $(VENV)/.installed-test
 	@test -f /usr/include/gtest/gtest.h || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq libgtest-dev; }
 	$(BAZEL) test //ops:core_test //export/cc:strings_file_test
@@ -47,7 +55,7 @@ DEMO_SENTENCES := "Encode the object as JSON." "Reconnecting sockets unexpectedl
 # export the whole model in both flavors, then query each export in a fresh
 # process (which reads its flavor from the export) and through TensorFlow's
 # C++ loader, as tensorflow_model_server would load it.
-demo: build cc-loader
+demo: build cc-loader $(VENV)/.installed-serving
 	rm -rf $(DEMO_DIR)
 	$(PY) examples/demo.py --output_dir=$(DEMO_DIR) 2> $(DEMO_DIR).log || { cat $(DEMO_DIR).log; exit 1; }
 	$(VENV)/bin/tf-dynemb query --saved_model=$(DEMO_DIR)/portable/1 $(DEMO_SENTENCES) 2>> $(DEMO_DIR).log
@@ -60,8 +68,28 @@ demo: build cc-loader
 		[print("  output_0=[" + ", ".join(f"{x:.4f}" for x in o["values"][i:i + n]) + "]") \
 		 for i in range(0, len(o["values"]), n)]' || exit 1; done
 
-bench: build
-	$(PY) bench/lookup_bench.py
+# bench/ reads BERT's WordPiece vocabulary from the `blingfire` package (the
+# bench extra). The two headline benchmarks at their default sizes (minutes each; the first
+# train_bench run learns its vocabularies, about 7 minutes, cached in build/).
+bench: build $(VENV)/.installed-bench
+	mkdir -p build
+	$(PY) bench/lookup_bench.py --output=build/lookup_bench.md
+	$(PY) bench/train_bench.py --output=build/train_bench.md
+
+# Every benchmark at tiny sizes (--smoke: the same code paths, seconds each),
+# and the TF-free core benchmark built by Bazel: a check that each still runs.
+# Logs in build/bench_smoke/.
+BENCH_SMOKE := build/bench_smoke
+bench-smoke: build cc-loader $(VENV)/.installed-bench
+	$(BAZEL) build //bench:core_bench
+	mkdir -p $(BENCH_SMOKE)
+	$(PY) bench/bench_data.py $(BENCH_SMOKE)/data
+	CORE_BENCH_RUNS=1 bazel-bin/bench/core_bench $(BENCH_SMOKE)/data 8 1024 \
+		> $(BENCH_SMOKE)/core_bench.log
+	for script in $(wildcard bench/*_bench.py); do \
+		log=$(BENCH_SMOKE)/$$(basename $$script .py).log; start=$$(date +%s); \
+		$(PY) $$script --smoke > $$log 2>&1 || { tail -n 30 $$log; exit 1; }; \
+		echo "$$script --smoke: $$(( $$(date +%s) - start )) s"; done
 
 # Builds every GPU target with nvcc and installs the CUDA-enabled op library
 # (it holds the CPU kernels too). CI runs this on machines without a GPU, so
@@ -74,11 +102,19 @@ gpu: $(VENV)/.installed
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops_gpu.so tf_dynemb/_tf_dynemb_ops.so
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
+# tests/test_gpu.py against the CUDA-enabled library that `make gpu`
+# installs (`make test` reinstalls the CPU one, so there it always skips).
+# Fails where TensorFlow sees no GPU rather than skipping.
+gpu-test: gpu
+	$(PY) -c 'import sys, tensorflow as tf; tf.config.list_physical_devices("GPU") or \
+		sys.exit("make gpu-test: TensorFlow sees no GPU here; tests/test_gpu.py would skip")'
+	$(PY) -m pytest -q -rs tests/test_gpu.py
+
 # The platform wheel, in dist/: every package under tf_dynemb/, the assets and
 # the op library last installed (`make build`: CPU; `make gpu`: CPU + CUDA),
 # tagged manylinux for this Python; it requires the TensorFlow it was built
 # against.
-wheel: $(VENV)/.installed
+wheel: $(VENV)/.installed-wheel
 	test -f tf_dynemb/_tf_dynemb_ops.so || $(MAKE) build
 	$(PY) scripts/build_wheel.py --output_dir=dist
 

@@ -5,7 +5,7 @@ in-process Python latency that bench/serving_bench.py measures (one client).
 C++ and Python rounds alternate within each cell; the best round is kept.
 
 Usage: python bench/cc_serving_bench.py [--threads=1,2,8] [--seconds=2] [--rounds=3]
-    [--output=FILE]
+    [--output=FILE] [--smoke]
 (needs `make cc-loader`; takes serving_bench.py's flags too: --batch_sizes,
 --output_dim).
 """
@@ -23,6 +23,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import serving_bench  # noqa: E402  (bench/, beside this script; defines the shared flags)
+import smoke  # noqa: E402
 from tf_dynemb import sample_text, serving  # noqa: E402
 from tf_dynemb.vocabulary import default_vocabulary  # noqa: E402
 
@@ -78,6 +79,7 @@ def table(rows):
 
 def main(argv):
     del argv
+    smoke.apply({**serving_bench.SMOKE, "threads": ["1", "2"], "rounds": 1})
     words, pieces = default_vocabulary()
     rng = np.random.default_rng(0)
     text_words = sample_text.words(lowercase=False)

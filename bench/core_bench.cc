@@ -1,13 +1,14 @@
 // Where the CPU lookup's time goes, without TensorFlow: one thread, a BERT-size
 // vocabulary and real words (written by `python bench/bench_data.py DIR`).
 //
-// Build and run (from the repository root):
+// Build and run (from the repository root; bench/BUILD):
 //   python bench/bench_data.py /tmp/bench_data
-//   g++ -O3 -std=c++17 -I. bench/core_bench.cc ops/core/model_builder.cc \
-//       ops/core/model_validator.cc ops/core/text_format.cc -o /tmp/core_bench
-//   /tmp/core_bench /tmp/bench_data [DIM] [WORDS]
+//   bazel build //bench:core_bench
+//   bazel-bin/bench/core_bench /tmp/bench_data [DIM] [WORDS]
 // CORE_BENCH_ONLY=floor|hash|classify|sorted|embed runs one stage (for perf
-// record).
+// record). CORE_BENCH_NGRAM_BUCKETS=G adds character n-grams of 3 to 6
+// characters (CORE_BENCH_NGRAMS=MIN,MAX to choose), CORE_BENCH_COMPOSE=1
+// composes words.
 // Prints nanoseconds a word for each stage alone and for the whole lookup,
 // beside the floor: copying the same rows by precomputed ids.
 #include <time.h>
@@ -87,6 +88,16 @@ int Main(int argc, char** argv) {
   for (const auto& w : words) config.words.push_back(w);
   for (const auto& p : pieces) config.pieces.push_back(p);
   config.num_oov_buckets = 1000;
+  if (const char* g = std::getenv("CORE_BENCH_NGRAM_BUCKETS")) {
+    config.num_ngram_buckets = std::atoll(g);
+  }
+  long long min_n = 0, max_n = 0;
+  if (const char* lengths = std::getenv("CORE_BENCH_NGRAMS");
+      lengths != nullptr && std::sscanf(lengths, "%lld,%lld", &min_n, &max_n) == 2) {
+    config.min_n = min_n;
+    config.max_n = max_n;
+  }
+  config.compose_words = std::getenv("CORE_BENCH_COMPOSE") != nullptr;
   std::string buffer;
   const std::string error = BuildModel(config, &buffer);
   if (!error.empty()) {
@@ -108,7 +119,7 @@ int Main(int argc, char** argv) {
 
   // The rows a gather would copy (what TfDynembSegment gives).
   std::vector<uint32_t> ids;
-  size_t kinds[5] = {};
+  size_t kinds[kNgrams + 1] = {};
   for (const auto* w : pool) {
     const WordRows rows = ClassifyWord(m, Bytes(*w), w->size());
     ++kinds[rows.kind];
@@ -120,10 +131,11 @@ int Main(int argc, char** argv) {
   auto want = [&](const char* stage) {
     return only == nullptr || std::string(only) == stage;
   };
-  std::printf("%u words, %u pieces, D=%lld, %zu words drawn: %.1f%% WORD, "
-              "%.1f%% PIECES, %.1f%% BUCKET, %.3f rows a word\n",
-              m.num_words, m.num_pieces, static_cast<long long>(dim), n,
-              100.0 * kinds[kWord] / n, 100.0 * kinds[kPieces] / n,
+  std::printf("%u words, %u pieces, %u n-gram buckets (n %u-%u%s), D=%lld, %zu words drawn: "
+              "%.1f%% WORD, %.1f%% PIECES, %.1f%% NGRAMS, %.1f%% BUCKET, %.3f rows a word\n",
+              m.num_words, m.num_pieces, m.num_ngram_buckets, m.min_n, m.max_n,
+              m.compose_words() ? ", composed" : "", static_cast<long long>(dim), n,
+              100.0 * kinds[kWord] / n, 100.0 * kinds[kPieces] / n, 100.0 * kinds[kNgrams] / n,
               100.0 * kinds[kBucket] / n, static_cast<double>(ids.size()) / n);
   if (want("floor")) {
     std::printf("  floor (copy rows by id)  %6.1f ns/word\n", NsPerWord(n, [&] {

@@ -6,12 +6,13 @@ when it is loaded (tf_dynemb.reference). This script measures that check and
 what it would add if it ran on every call instead: the check's time against
 one reference lookup of a batch, and the whole load of an exported model.
 
-Usage: python bench/integrity_bench.py [--output report.md]
+Usage: python bench/integrity_bench.py [--output report.md] [--smoke]
 """
 
 import collections
 import os
 import platform
+import sys
 import tempfile
 import time
 
@@ -22,6 +23,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_text  # noqa: E402,F401
 from absl import app, flags  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke  # noqa: E402
 
 import tf_dynemb  # noqa: E402
 from tf_dynemb import sample_text, serving  # noqa: E402
@@ -95,6 +99,8 @@ def measure(words, pieces, text):
 
 def main(argv):
     del argv
+    smoke.apply({"batch_sizes": ["32"], "num_words": 200, "wordpiece_size": 300,
+                 "synthetic_pieces": 300, "seconds": 0.01})
     text = sample_text.words(sample_text.docstrings())
     words, pieces = learned_vocabulary(text)
     lines = [f"{platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}; "

@@ -4,7 +4,9 @@ fused      tf_dynemb.lookup (the custom op)
 floor      tf.gather of the very rows the op picks (tf_dynemb.segment's row ids,
            computed beforehand): the memory traffic any embedding lookup pays
 keras      keras.layers.StringLookup + Embedding: whole words + OOV hashing,
-           no subwords (the word-only lookup users know)
+           no subwords (the word-only lookup users know), its table as many
+           rows as the fused op's: the words, then as many OOV indices as the
+           fused table has pieces and buckets (unknown words hash over them)
 reference  tf_dynemb.ReferenceLookup: the same contract in stock TF + TF Text ops
 empty      tf.identity of the words: the cost of a call alone, the ceiling of
            any implementation per call (measured per call only)
@@ -16,7 +18,8 @@ a new window of a pool of real words (bench_data.py: BERT-uncased's 30,522
 WordPiece pieces, the standard library's docstrings). Best of --rounds rounds,
 implementations interleaved. Writes a markdown table with --output.
 
-Usage: python bench/lookup_bench.py [--output FILE]
+Usage: python bench/lookup_bench.py [--output FILE] [--smoke]
+--smoke: one small table, small batches, short rounds; the same code paths.
 """
 
 import os
@@ -33,6 +36,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import bench_data  # noqa: E402
+import smoke  # noqa: E402
 import tf_dynemb  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -44,6 +48,8 @@ flags.DEFINE_integer("reference_max_batch", 16384, "Largest batch the slow refer
 flags.DEFINE_float("seconds", 1.0, "Minimum time measured per round of a cell.")
 flags.DEFINE_integer("rounds", 3, "Rounds per cell, implementations interleaved; best counts.")
 flags.DEFINE_string("output", None, "Write the markdown report here.")
+
+SMOKE = dict(batch_sizes=["64", "256"], tables=["8:float32"], seconds=0.01, rounds=1)
 
 
 def per_call(fn, windows, words_per_window, seconds):
@@ -86,13 +92,15 @@ def in_loop(fn, windows, words_per_window, seconds):
 
 def main(argv):  # noqa: C901 - a linear script
     del argv
+    smoke.apply(SMOKE)
     words = bench_data.whole_words(FLAGS.num_words)
     pieces = bench_data.bert_uncased_pieces()
     text = bench_data.text_words()
     k = FLAGS.num_buckets
     rows = len(words) + len(pieces) + k
     model = tf_dynemb.build_model(words, pieces, num_oov_buckets=k)
-    reference = tf_dynemb.ReferenceLookup(tf_dynemb.decode_model(model))
+    reference = tf_dynemb.ReferenceLookup(tf_dynemb.VocabularyConfig(
+        tuple(words), tuple(pieces), k, "##", 100, None))
     rng = np.random.default_rng(0)
     batches = [int(b) for b in FLAGS.batch_sizes]
     pool_size = 4 * max(batches)
@@ -105,8 +113,10 @@ def main(argv):  # noqa: C901 - a linear script
     for cell in FLAGS.tables:
         dim, dtype = int(cell.split(":")[0]), tf.as_dtype(cell.split(":")[1])
         table = tf.cast(tf.random.stateless_normal([rows, dim], seed=[1, 2]), dtype)
-        lookup_layer = keras.layers.StringLookup(vocabulary=words, num_oov_indices=k)
-        embedding = keras.layers.Embedding(len(words) + k, dim, dtype=dtype.name)
+        # As many rows as the fused table: unknown words hash over the rest.
+        lookup_layer = keras.layers.StringLookup(vocabulary=words,
+                                                 num_oov_indices=rows - len(words))
+        embedding = keras.layers.Embedding(rows, dim, dtype=dtype.name)
         embedding.build((None,))
         impls = {
             "fused": lambda w: tf_dynemb.lookup(w, table, model),
@@ -163,7 +173,8 @@ def main(argv):  # noqa: C901 - a linear script
     setup = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"TensorFlow {tf.__version__}; vocabulary: {len(words)} words, {len(pieces)} "
-        f"WordPiece pieces (BERT uncased), {k} buckets. Words drawn: "
+        f"WordPiece pieces (BERT uncased), {k} buckets: {rows:,} rows, as many for keras "
+        f"({len(words)} words + {rows - len(words):,} OOV indices). Words drawn: "
         f"{share[tf_dynemb.WORD]:.1%} WORD, {share[tf_dynemb.PIECES]:.1%} PIECES, "
         f"{share[tf_dynemb.BUCKET]:.1%} BUCKET, {rows_a_word:.3f} rows a word."
     )

@@ -5,7 +5,7 @@ numeric suffixes until there are enough) and BERT-uncased's 30,522 pieces.
 The bound checked: model bytes <= 2 x (raw vocabulary bytes + its index), the
 index being one u32 offset per string.
 
-Usage: python bench/model_build_bench.py [--num_words 1000000]
+Usage: python bench/model_build_bench.py [--num_words 1000000] [--smoke]
 """
 
 import os
@@ -19,6 +19,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import bench_data  # noqa: E402
+import smoke  # noqa: E402
 import tf_dynemb  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -36,6 +37,7 @@ def distinct_words(n):
 
 def main(argv):
     del argv
+    smoke.apply({"num_words": 1000})
     words = distinct_words(FLAGS.num_words)
     pieces = bench_data.bert_uncased_pieces()
     words_t, pieces_t = tf.constant(words), tf.constant(pieces)

@@ -6,7 +6,7 @@ touches (rows read to the worker, their gradient sent back; the optimizer's
 slots never leave their parameter server). Each worker count runs in a fresh
 process (one loopback cluster per process).
 
-Usage: python bench/ps_train_bench.py [--workers 1,2] [--rows 1000000] [--dim 64]
+Usage: python bench/ps_train_bench.py [--workers 1,2] [--rows 1000000] [--dim 64] [--smoke]
 """
 
 import json
@@ -20,6 +20,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("workers", ["1", "2"], "Worker counts measured.")
@@ -82,6 +85,7 @@ def measure(num_workers):
 
 def main(argv):
     del argv
+    smoke.apply({"workers": ["1"], "rows": 10_000, "dim": 8, "batch": 8, "steps": 2})
     if FLAGS.child:
         print(json.dumps(measure(FLAGS.child)))
         return

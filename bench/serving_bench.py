@@ -1,10 +1,11 @@
 """Latency of the exported signatures, both flavors, loaded as a server would
 load them and called in-process: p50 and p99 per call at batch 1, 32, 1,024.
 
-Usage: python bench/serving_bench.py [--output docs/serving_latency.md]
+Usage: python bench/serving_bench.py [--output docs/serving_latency.md] [--smoke]
 """
 
 import os
+import sys
 import tempfile
 import time
 
@@ -14,6 +15,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke  # noqa: E402
+
 from tf_dynemb import sample_text, serving  # noqa: E402
 from tf_dynemb.vocabulary import default_vocabulary  # noqa: E402
 
@@ -22,6 +26,8 @@ flags.DEFINE_list("batch_sizes", ["1", "32", "1024"], "Strings per request.")
 flags.DEFINE_integer("output_dim", 128, "Embedding width D.")
 flags.DEFINE_float("seconds", 2.0, "Time spent per cell.")
 flags.DEFINE_string("output", None, "Write the markdown table here.")
+
+SMOKE = {"batch_sizes": ["8"], "output_dim": 8, "seconds": 0.01}
 
 
 def latencies(signature, key, batches, seconds):
@@ -39,6 +45,7 @@ def latencies(signature, key, batches, seconds):
 
 def main(argv):
     del argv
+    smoke.apply(SMOKE)
     words, pieces = default_vocabulary()
     text_words = sample_text.words(lowercase=False)
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ A table that large cannot be a graph constant (a GraphDef is one protobuf,
 limited to 2 GB): it must be a variable of the SavedModel.
 
 Usage: python bench/sharded_export_bench.py [--rows 4300000] [--output_dim 128]
-    [--flavor portable] [--workdir DIR]
+    [--flavor portable] [--workdir DIR] [--smoke]
 Not a test: the export needs several times the table's size in memory (the shards,
 the unsharded copy, what the saver writes, the SavedModel loaded back for the check).
 """
@@ -24,6 +24,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("rows", 4_300_000, "Rows of the table (mostly hash buckets).")
@@ -94,6 +97,7 @@ def make_model(rows, dim):
 
 def main(argv):
     del argv
+    smoke.apply({"rows": 1000, "output_dim": 8})
     if FLAGS.load:
         load_and_report(FLAGS.load)
         return

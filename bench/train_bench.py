@@ -1,11 +1,15 @@
 """Training speed of tf_dynemb's sparse optimizers against Keras's, in one run.
 
 1. `fit` words/s, batch 256 x 16 words, D = 128, real words: DynamicEmbedding
-   (5,000 whole words + a BERT-size WordPiece vocabulary + 1,000 buckets) with
-   LazyAdam, RowwiseAdagrad and, beside them, Keras Adam and the lookup as it
-   was before one segmentation per word (its gradient split the words again);
-   against StringLookup + Embedding (the same 5,000 words, 1,000 OOV
-   buckets, no subwords) with Keras Adam and Adagrad.
+   (whole words + a BERT-size WordPiece vocabulary + 1,000 buckets) against
+   StringLookup + Embedding (the same whole words, 1,000 OOV buckets, no
+   subwords), each with the same optimizers: tf_dynemb's LazyAdam (sparse for
+   both: a Keras Embedding's gradient is an IndexedSlices too), Keras SGD
+   (sparse) and Keras Adam (dense, O(V) a step); beside them RowwiseAdagrad,
+   Keras Adagrad and the lookup as it was before one segmentation per word
+   (its gradient split the words again). The whole-word vocabulary is the
+   most frequent corpus words, cut so that --oov_share of the text's words are
+   not in it (they are split into pieces, or hashed).
 2. Lookup + table gradient, 4,096 words a step in one graph loop: the
    training lookup against the inference lookup whose gradient segments the
    words again.
@@ -14,8 +18,12 @@
 4. Optimizer memory per row, from the slot variables each optimizer makes.
 
 Usage: python bench/train_bench.py [--output=build/train_bench.md]
+    [--sections=fit,gradient,sweep] [--smoke]
+--smoke: tiny sizes and a vocabulary learned from the bundled text only, the
+same code paths (sweep cells in this process), in seconds.
 """
 
+import collections
 import gc
 import json
 import os
@@ -33,7 +41,8 @@ from absl import app, flags  # noqa: E402
 from tensorflow.python.ops import resource_variable_ops  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wordpiece_corpus import corpus_vocabularies  # noqa: E402
+import smoke  # noqa: E402
+from wordpiece_corpus import corpus_counts, corpus_vocabularies  # noqa: E402
 
 import tf_dynemb  # noqa: E402
 from tf_dynemb import sample_text  # noqa: E402
@@ -49,8 +58,13 @@ FLAGS = flags.FLAGS
 flags.DEFINE_integer("batch", 256, "Sentences a step.")
 flags.DEFINE_integer("words_per_sentence", 16, "Words a sentence.")
 flags.DEFINE_integer("dim", 128, "Embedding width D.")
-flags.DEFINE_integer("num_words", 5000, "Whole words in the vocabularies.")
+flags.DEFINE_integer("num_words", 5000, "Whole words learned; cut by --oov_share.")
+flags.DEFINE_float("oov_share", 1 / 3, "Share of the text's words left out of the whole-word "
+                   "vocabulary (the most frequent words are kept); 0 keeps all --num_words.")
 flags.DEFINE_integer("num_buckets", 1000, "OOV buckets of both pipelines.")
+flags.DEFINE_enum("peer_rows", "same", ["same", "words"], "StringLookup + Embedding's table: "
+                  "`same`: as many rows as DynamicEmbedding's (the OOV indices take the pieces' "
+                  "rows too); `words`: the words + --num_buckets OOV indices.")
 flags.DEFINE_integer("fit_steps", 40, "Steps a timed fit round.")
 flags.DEFINE_integer("rounds", 5, "Rounds of fit cells, pipelines interleaved; the best counts.")
 flags.DEFINE_list("rows", ["10000", "100000", "1000000", "4000000"], "Table sizes V swept.")
@@ -60,6 +74,8 @@ flags.DEFINE_integer("num_pieces", 30522, "WordPiece pieces learned (BERT's coun
 flags.DEFINE_string("cache_dir", "build", "Where the learned vocabularies are kept.")
 flags.DEFINE_string("output", None, "Write the markdown report here.")
 flags.DEFINE_integer("sweep_rounds", 7, "Rounds of a sweep cell; the best counts.")
+flags.DEFINE_integer("gradient_steps", 100, "Steps of the lookup + gradient graph loop.")
+flags.DEFINE_list("sections", ["fit", "gradient", "sweep"], "Sections run.")
 flags.DEFINE_integer("sweep_rows", 0, "Internal: run one sweep cell for this V, print JSON.")
 flags.DEFINE_string("sweep_optimizer", None, "Internal: the optimizer of that cell.")
 
@@ -85,17 +101,41 @@ class ResegmentingEmbedding(DynamicEmbedding):
         variable = tf_dynemb.ops.resource_variable(self.embeddings)
         resource_variable_ops.variable_accessed(variable)
         out = _ops.tf_dynemb_resource_lookup(words=inputs, table=variable.handle,
-                                             model=self._vocabulary_model, dtype=variable.dtype,
+                                             model=self.vocabulary_model, dtype=variable.dtype,
                                              combiner=self.combiner)[0]
         return tf.cast(out, self.compute_dtype)
 
 
+SMOKE = dict(batch=8, words_per_sentence=4, dim=8, num_words=1000, num_buckets=10, fit_steps=3,
+             rounds=1, rows=["1000"], ids_per_step=64, seconds=0.01, num_pieces=300,
+             sweep_rounds=1, gradient_steps=3, cache_dir=os.path.join("build", "smoke"))
+
+
 def vocabularies():
     """Vocabularies learned from the installed packages' text (see
-    wordpiece_corpus.py); the words trained on are the standard library's
-    docstrings, in order."""
-    words, pieces = corpus_vocabularies(FLAGS.cache_dir, FLAGS.num_words, FLAGS.num_pieces)
-    return words, pieces, sample_text.words()
+    wordpiece_corpus.py; with --smoke, from the bundled text alone), the
+    whole words cut to leave --oov_share of the text out; the words trained on
+    are the standard library's docstrings, in order."""
+    text_words = sample_text.words()
+    counts = corpus_counts(sample_text.docstrings()) if FLAGS.smoke else None
+    words, pieces = corpus_vocabularies(FLAGS.cache_dir, FLAGS.num_words, FLAGS.num_pieces,
+                                        counts)
+    if FLAGS.oov_share > 0:
+        words = words[: words_leaving_out(words, text_words, FLAGS.oov_share)]
+    return words, pieces, text_words
+
+
+def words_leaving_out(words, text_words, share):
+    """The fewest of `words` (most frequent first) that leave at most `share`
+    of `text_words` out."""
+    frequency = collections.Counter(text_words)
+    covered, target = 0, (1 - share) * len(text_words)
+    for n, word in enumerate(words, 1):
+        covered += frequency[word]
+        if covered >= target:
+            return n
+    raise ValueError(f"{len(words)} words cover {covered / len(text_words):.1%} of the text, "
+                     f"under the {1 - share:.1%} asked (--oov_share={share}); raise --num_words.")
 
 
 def classifier(embed, num_classes=10):
@@ -104,10 +144,12 @@ def classifier(embed, num_classes=10):
     return keras.Model(inputs, keras.layers.Dense(num_classes)(pooled))
 
 
-def string_lookup(words):
+def string_lookup(words, rows):
+    """StringLookup + Embedding over `words`, its table `rows` rows."""
     def embed(inputs):
-        ids = keras.layers.StringLookup(vocabulary=words, num_oov_indices=FLAGS.num_buckets)(inputs)
-        return keras.layers.Embedding(len(words) + FLAGS.num_buckets, FLAGS.dim)(ids)
+        ids = keras.layers.StringLookup(vocabulary=words,
+                                        num_oov_indices=rows - len(words))(inputs)
+        return keras.layers.Embedding(rows, FLAGS.dim)(ids)
     return embed
 
 
@@ -137,20 +179,27 @@ class StepClock(keras.callbacks.Callback):
 
 def fit_section(words, pieces, text_words):
     data = fit_data(text_words)
+    peer_rows = (len(words) + len(pieces) + FLAGS.num_buckets if FLAGS.peer_rows == "same"
+                 else len(words) + FLAGS.num_buckets)
     dynamic = dict(vocabulary=words, wordpiece_vocabulary=pieces,
                    num_oov_buckets=FLAGS.num_buckets)
     cells = {
         "DynamicEmbedding + LazyAdam": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic), LazyAdam),
-        "DynamicEmbedding + RowwiseAdagrad": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
-                                              lambda: RowwiseAdagrad(0.05)),
-        "DynamicEmbedding + LazyAdam, gradient segments again (before)": (
-            lambda: ResegmentingEmbedding(FLAGS.dim, **dynamic), LazyAdam),
+        "StringLookup + Embedding + LazyAdam": (lambda: string_lookup(words, peer_rows), LazyAdam),
+        "DynamicEmbedding + keras SGD": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
+                                         keras.optimizers.SGD),
+        "StringLookup + Embedding + keras SGD": (lambda: string_lookup(words, peer_rows),
+                                                 keras.optimizers.SGD),
         "DynamicEmbedding + keras Adam": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
                                           keras.optimizers.Adam),
-        "StringLookup + Embedding + keras Adam": (lambda: string_lookup(words),
+        "StringLookup + Embedding + keras Adam": (lambda: string_lookup(words, peer_rows),
                                                   keras.optimizers.Adam),
-        "StringLookup + Embedding + keras Adagrad": (lambda: string_lookup(words),
+        "DynamicEmbedding + RowwiseAdagrad": (lambda: DynamicEmbedding(FLAGS.dim, **dynamic),
+                                              lambda: RowwiseAdagrad(0.05)),
+        "StringLookup + Embedding + keras Adagrad": (lambda: string_lookup(words, peer_rows),
                                                      lambda: keras.optimizers.Adagrad(0.05)),
+        "DynamicEmbedding + LazyAdam, gradient segments again (before)": (
+            lambda: ResegmentingEmbedding(FLAGS.dim, **dynamic), LazyAdam),
     }
     models = {}
     for name, (embed, optimizer) in cells.items():
@@ -168,11 +217,11 @@ def fit_section(words, pieces, text_words):
     layer = next(l for l in models["DynamicEmbedding + LazyAdam"].layers
                  if isinstance(l, DynamicEmbedding))
     _, kinds = tf_dynemb.lookup(tf.constant(text_words[:100000]), layer.embeddings,
-                                layer._vocabulary_model, return_kind=True)  # noqa: SLF001
+                                layer.vocabulary_model, return_kind=True)
     share = {k: float(np.mean(kinds.numpy() == v)) for k, v in
              (("WORD", tf_dynemb.WORD), ("PIECES", tf_dynemb.PIECES),
               ("BUCKET", tf_dynemb.BUCKET))}
-    return best, layer.input_dim, share
+    return best, layer.input_dim, share, peer_rows
 
 
 def gradient_section(words, pieces, text_words):
@@ -191,7 +240,7 @@ def gradient_section(words, pieces, text_words):
         return _ops.tf_dynemb_resource_lookup(words=words_, table=table.handle, model=model,
                                               dtype=tf.float32)[0]
 
-    def timed(lookup, steps=100):
+    def timed(lookup, steps=FLAGS.gradient_steps):
         @tf.function
         def run():
             def body(i, acc):
@@ -264,11 +313,14 @@ def sweep_one(rows, name):
 
 def sweep_section():
     """Each (V, optimizer) cell in a fresh process, so no cell inherits
-    another's memory."""
+    another's memory (with --smoke, in this one: a process costs seconds)."""
     results = {}
     for rows in map(int, FLAGS.rows):
         results[rows] = {}
         for name in SWEPT:
+            if FLAGS.smoke:
+                results[rows][name] = sweep_one(rows, name)
+                continue
             argv = [sys.executable, os.path.abspath(__file__), f"--sweep_rows={rows}",
                     f"--sweep_optimizer={name}", f"--dim={FLAGS.dim}",
                     f"--ids_per_step={FLAGS.ids_per_step}",
@@ -278,25 +330,55 @@ def sweep_section():
     return results
 
 
-def report(fit, gradient, sweep):
-    best, rows, share = fit
-    base = best["StringLookup + Embedding + keras Adam"]
+SAME_OPTIMIZER = ("LazyAdam", "keras SGD", "keras Adam")  # cells of both pipelines
+
+
+def fit_report(fit, num_words):
+    best, rows, share, peer_rows = fit
     lines = [
         f"{platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}; batch {FLAGS.batch} x {FLAGS.words_per_sentence} words, "
-        f"D = {FLAGS.dim}. DynamicEmbedding table: {rows:,} rows "
-        f"({FLAGS.num_words:,} words + WordPiece pieces + {FLAGS.num_buckets:,} buckets); "
-        f"words drawn: " + ", ".join(f"{v:.1%} {k}" for k, v in share.items()) + ".",
-        "", "| pipeline + optimizer | fit (k words/s) | vs StringLookup + Adam |", "|---|---|---|"]
-    for name, value in best.items():
-        lines.append(f"| {name} | {value / 1e3:.0f} | {value / base:.2f}x |")
-    lines += ["", f"Lookup + table gradient, {FLAGS.ids_per_step:,} words a step, one graph loop "
-              f"(us): one segmentation {gradient['one segmentation']:.0f}, the gradient "
-              f"segmenting again {gradient['segments again']:.0f} "
-              f"({gradient['segments again'] / gradient['one segmentation']:.2f}x)."]
+        f"D = {FLAGS.dim}, {FLAGS.fit_steps} timed steps a round, best of {FLAGS.rounds} "
+        f"rounds. {num_words:,} whole words (--oov_share={FLAGS.oov_share:.3g}); "
+        f"DynamicEmbedding table: {rows:,} rows (words + {FLAGS.num_pieces:,} WordPiece "
+        f"pieces asked + {FLAGS.num_buckets:,} buckets); StringLookup + Embedding table: "
+        f"{peer_rows:,} rows (words + {peer_rows - num_words:,} OOV indices, "
+        f"--peer_rows={FLAGS.peer_rows}); words drawn by DynamicEmbedding: "
+        + ", ".join(f"{v:.1%} {k}" for k, v in share.items()) + ".",
+        "", "| optimizer | DynamicEmbedding (k words/s) | StringLookup + Embedding (k words/s) "
+        "| DynamicEmbedding / StringLookup + Embedding |", "|---|---|---|---|"]
+    for optimizer in SAME_OPTIMIZER:
+        ours = best[f"DynamicEmbedding + {optimizer}"]
+        peer = best[f"StringLookup + Embedding + {optimizer}"]
+        lines.append(f"| {optimizer} | {ours / 1e3:.0f} | {peer / 1e3:.0f} | {ours / peer:.2f}x |")
+    ours, peer = (best["DynamicEmbedding + RowwiseAdagrad"],
+                  best["StringLookup + Embedding + keras Adagrad"])
+    lines.append(f"| RowwiseAdagrad / keras Adagrad | {ours / 1e3:.0f} | {peer / 1e3:.0f} "
+                 f"| {ours / peer:.2f}x |")
+    before = best["DynamicEmbedding + LazyAdam, gradient segments again (before)"]
+    lines += ["", f"DynamicEmbedding + LazyAdam with the gradient segmenting again (before "
+              f"one segmentation per word): {before / 1e3:.0f} k words/s "
+              f"(now / before: {best['DynamicEmbedding + LazyAdam'] / before:.2f}x)."]
+    return lines
+
+
+def report(fit, num_words, gradient, sweep):
+    lines = fit_report(fit, num_words) if fit else []
+    if gradient:
+        lines += ["", f"Lookup + table gradient, {FLAGS.ids_per_step:,} words a step, "
+                  f"{FLAGS.gradient_steps} steps in one graph loop (us a step): one segmentation "
+                  f"{gradient['one segmentation']:.0f}, the gradient segmenting again "
+                  f"{gradient['segments again']:.0f} "
+                  f"({gradient['segments again'] / gradient['one segmentation']:.2f}x)."]
+    if sweep:
+        lines += sweep_report(sweep)
+    return "\n".join(lines) + "\n"
+
+
+def sweep_report(sweep):
     names = list(SWEPT)
-    lines += ["", f"Optimizer step, D = {FLAGS.dim}, {FLAGS.ids_per_step:,} ids a step (ms):", "",
-              "| V | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines = ["", f"Optimizer step, D = {FLAGS.dim}, {FLAGS.ids_per_step:,} ids a step (ms):", "",
+             "| V | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for rows_, cells in sweep.items():
         lines.append(f"| {int(rows_):,} | " + " | ".join(
             f"{cells[n]['ms']:.2f}" if "ms" in cells[n] else "-" for n in names) + " |")
@@ -308,21 +390,27 @@ def report(fit, gradient, sweep):
                if "slot_bytes_per_row" in c.get(n, {})}
     lines += ["", f"Optimizer memory per row (slot variables, float32, D = {FLAGS.dim}):", "",
               "| optimizer | bytes a row | beside the row's own bytes |", "|---|---|---|"]
-    for n in (n for n in names if "LossScale" not in n):
+    for n in (n for n in names if "LossScale" not in n and n in per_row):
         lines.append(f"| {n} | {per_row[n]:,} | {per_row[n] / (FLAGS.dim * 4):.3g}x |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv):
     del argv
+    smoke.apply(SMOKE)
     if FLAGS.sweep_rows:
         print(json.dumps(sweep_one(FLAGS.sweep_rows, FLAGS.sweep_optimizer)))
         return
+    unknown = set(FLAGS.sections) - {"fit", "gradient", "sweep"}
+    if unknown:
+        raise app.UsageError(f"--sections takes fit, gradient and sweep; received {unknown}.")
     words, pieces, text_words = vocabularies()
-    fit = fit_section(words, pieces, text_words)
-    gradient = gradient_section(words, pieces, text_words)
+    fit = fit_section(words, pieces, text_words) if "fit" in FLAGS.sections else None
+    gradient = (gradient_section(words, pieces, text_words)
+                if "gradient" in FLAGS.sections else None)
     gc.collect()
-    text = report(fit, gradient, sweep_section())
+    sweep = sweep_section() if "sweep" in FLAGS.sections else None
+    text = report(fit, len(words), gradient, sweep)
     print(text)
     if FLAGS.output:
         os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)

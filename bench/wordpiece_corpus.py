@@ -85,14 +85,20 @@ def _write(path, tokens):
         f.write("".join(t + "\n" for t in tokens))
 
 
-def corpus_vocabularies(cache_dir, num_words=5000, num_pieces=30522):
+def corpus_counts(texts):
+    """Lowercased BERT-style tokens of `texts`, as token_counts counts them."""
+    counts = collections.Counter(t for text in texts for t in _TOKEN.findall(text.lower()))
+    return collections.Counter({t: c for t, c in counts.items() if _clean(t)})
+
+
+def corpus_vocabularies(cache_dir, num_words=5000, num_pieces=30522, counts=None):
     """(words, pieces): the `num_words` most frequent alphabetic tokens and
     about `num_pieces` WordPiece pieces (BERT's count by default), learned
-    once from the corpus and cached in `cache_dir`."""
+    once from the corpus (or from `counts`) and cached in `cache_dir`."""
     words_path = os.path.join(cache_dir, f"bench_words_{num_words}.txt")
     pieces_path = os.path.join(cache_dir, f"bench_wordpiece_{num_pieces}.txt")
     if not (os.path.exists(words_path) and os.path.exists(pieces_path)):
-        counts = token_counts()
+        counts = token_counts() if counts is None else counts
         _write(words_path, [t for t, _ in counts.most_common() if t.isalpha()][:num_words])
         _write(pieces_path, learn_pieces(counts, num_pieces))
     return _read(words_path), _read(pieces_path)

@@ -51,3 +51,14 @@ def real_vocab(corpus_words):
 def random_table(rows, dim, seed, dtype=tf.float32):
     rng = np.random.default_rng(seed)
     return tf.constant(rng.normal(size=(rows, dim)).astype(np.float32), dtype=dtype)
+
+
+def stock_reference(words=(), pieces=(), num_oov_buckets=0, suffix_indicator="##",
+                    max_bytes_per_word=100, unknown_token=None):
+    """The stock-op oracle built from the vocabulary lists themselves (build_model's
+    defaults), never from a model buffer: an independent second computation."""
+    import tf_dynemb
+
+    return tf_dynemb.ReferenceLookup(tf_dynemb.VocabularyConfig(
+        tuple(words), tuple(pieces), num_oov_buckets, suffix_indicator, max_bytes_per_word,
+        unknown_token))

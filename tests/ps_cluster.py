@@ -140,7 +140,7 @@ def sharding(strategy, partitioner, directory):
             [s.numpy() for s in drawn.embeddings.value.variables])
     # What shard 1 holds if drawn by itself (its seed mixed with its first
     # row), and if sliced from a whole draw.
-    from tf_dynemb.distribute.partitioned_init import partition_seed
+    from tf_dynemb.tables.partitioned_init import partition_seed
 
     uniform = keras.initializers.RandomUniform
     results["init/3/alone"] = uniform(-0.05, 0.05, seed=partition_seed(3, 50))((50, 4)).numpy()
@@ -219,15 +219,10 @@ def export(model, x, flavor, directory):
 
 def largest_float_constant(path):
     """Elements of the largest floating-point constant in a SavedModel's graph."""
-    from tensorflow.core.protobuf import saved_model_pb2
+    from saved_model_helper import graph_nodes
 
-    saved = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        saved.ParseFromString(f.read())
-    graph = saved.meta_graphs[0].graph_def
-    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
     sizes = [int(np.prod([d.size for d in n.attr["value"].tensor.tensor_shape.dim]))
-             for n in nodes
+             for n in graph_nodes(path)
              if n.op == "Const" and tf.dtypes.as_dtype(n.attr["dtype"].type).is_floating]
     return max(sizes, default=0)
 

@@ -92,7 +92,8 @@ def test_plot_is_a_real_picture(capsys, setup, tmp_path):
     ("missing_vocabulary", 1, "--vocabulary=/nonexistent/words.txt is missing"),
     ("no_vocabulary", 2, "give --vocabulary, --wordpiece_vocabulary or both."),
     ("empty_corpus", 1, "the corpus has no words"),
-    ("invalid_utf8", 1, "bad.txt:1: not valid UTF-8 (byte 0xc3 at column 4)"),
+    ("invalid_utf8", 1,
+     "bad.txt:1: not valid UTF-8 (invalid continuation byte at byte 3 of the line)"),
     ("unknown_flag", 2, "Unknown command line flag 'colour'"),
     ("negative_buckets", 2, "flag --num_oov_buckets=-1: -1 is not a non-negative integer"),
 ])

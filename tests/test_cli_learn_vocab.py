@@ -3,6 +3,7 @@ agree, the outputs add up, and bad input gets one line."""
 
 import collections
 import re
+import unicodedata
 
 import pytest
 
@@ -11,9 +12,43 @@ from tf_dynemb.cli import corpus as corpus_lib
 from tf_dynemb.vocabulary import load_vocabulary
 
 
+# Latin text beside the (ASCII) docstrings: capitals to lowercase, accents,
+# Unicode punctuation (dashes, guillemets, curly quotes) and ASCII symbols.
+LATIN_LINES = ["Ça déjà vu \u2014 \u00abNAÏVE\u00bb café, l'été! Über-naïve Œuvre.",
+               "\u201cSí\u201d, señor: 50% (más) #1 año\u2026 Ångström_Øre"]
+
+
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
-    return write_corpus(tmp_path_factory.mktemp("text") / "docs.txt", TRAIN_MODULES)
+    path = write_corpus(tmp_path_factory.mktemp("text") / "docs.txt", TRAIN_MODULES)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("\n".join(LATIN_LINES) + "\n")
+    return path
+
+
+def documented_words(line):
+    """The tokenization docs/cli.md states (TextEmbedding's), written here for
+    ASCII and Latin text without the library: lowercase; every punctuation
+    mark (Unicode category P) and ASCII symbol is a word of its own; the rest
+    splits at whitespace."""
+    words = []
+    for chunk in line.lower().split():
+        word = ""
+        for c in chunk:
+            if (c.isascii() and not c.isalnum()) or unicodedata.category(c).startswith("P"):
+                words += [word, c] if word else [c]
+                word = ""
+            else:
+                word += c
+        words += [word] if word else []
+    return words
+
+
+def test_the_oracle_itself():
+    assert documented_words(LATIN_LINES[0]) == [
+        "ça", "déjà", "vu", "\u2014", "\u00ab", "naïve", "\u00bb", "café", ",", "l", "'", "été",
+        "!", "über", "-", "naïve", "œuvre", "."]
+    assert documented_words(LATIN_LINES[1])[-4:] == ["\u2026", "ångström", "_", "øre"]
 
 
 def _learn(capsys, corpus, out, *extra):
@@ -25,8 +60,11 @@ def test_in_process_counts_add_up(capsys, corpus_file, tmp_path):
     status, out, err = _learn(capsys, corpus_file, tmp_path, "--counter=local")
     assert status == 0, err
     counts = corpus_lib.read_counts(tmp_path / "word_counts.tsv")
-    lines = corpus_file.read_text(encoding="utf-8").splitlines()
-    want = collections.Counter(w.decode() for w in corpus_lib.tokenize(lines))
+    text = corpus_file.read_text(encoding="utf-8")
+    assert all(c.isascii() or unicodedata.name(c).startswith("LATIN") or
+               unicodedata.category(c).startswith("P") for c in text)  # what the oracle covers
+    want = collections.Counter(w for line in text.splitlines() for w in documented_words(line))
+    assert want["naïve"] == 2 and want["\u00ab"] == 1  # the Latin lines are counted
     assert counts == want
     assert f"Counted {sum(want.values())} words, {len(want)} distinct." in out
     words = load_vocabulary(tmp_path / "vocabulary.txt")
@@ -62,7 +100,7 @@ def test_empty_corpus(capsys, tmp_path, counter):
 
 
 @pytest.mark.parametrize("counter, message", [
-    ("local", r"bad.txt:2: not valid UTF-8 \(byte 0xff at column 6\)"),
+    ("local", r"bad.txt:2: not valid UTF-8 \(invalid start byte at byte 5 of the line\)"),
     ("beam", r"1 lines of the corpus are not valid UTF-8: .*bad.txt \(1\)"),
 ])
 def test_invalid_utf8(capsys, tmp_path, counter, message):

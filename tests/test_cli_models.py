@@ -27,7 +27,8 @@ def keras_model(tmp_path_factory):
     and `dog` nearly; OOV `trees` splits into `tree ##s`, whose rows pool to
     the word `tree`'s row; every bucket row points along `dog`'s small part."""
     layer = DynamicEmbedding(4, vocabulary=WORDS, wordpiece_vocabulary=PIECES,
-                             num_oov_buckets=3, combiner="mean")
+                             num_oov_buckets=3, combiner="mean", num_ngram_buckets=0,
+                             compose_words=False)
     inputs = keras.Input(shape=(), dtype="string")
     model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
     table = np.zeros((len(WORDS) + len(PIECES) + 3, 4), np.float32)

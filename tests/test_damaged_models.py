@@ -1,6 +1,5 @@
 """Damaged models are refused with a message naming the damage: the model
-buffer (decode_model, export) and the constants a portable SavedModel carries.
-Issue 12, failures 1 and 2."""
+buffer (decode_model, export) and the constants a portable SavedModel carries."""
 
 import json
 import os
@@ -15,21 +14,29 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 import tf_dynemb
 from tf_dynemb import serving
+from tf_dynemb._loader import model_format
 from tf_dynemb.vocabulary import default_vocabulary
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "export", "cc"))
 from cc_loader import CcLoaderError, run_cc_loader  # noqa: E402
 
-UNKNOWN_ROW_AT = 36  # header field offsets (ops/core/model_format.h)
-WORD_SLOTS_SECTION = 5
+FORMAT = model_format()  # the format's constants, from ops/core/model_format.h
+FIELDS = FORMAT["fields"]
 
 
 def reseal(buf):
     """`buf` with its checksum recomputed: damage the checksum cannot see."""
     buf = np.array(buf, np.uint8)
-    checksum = tf.fingerprint(tf.constant(buf[16:][None, :])).numpy()[0]
-    buf[8:16] = checksum
+    end = FORMAT["checksum_end"]
+    checksum = tf.fingerprint(tf.constant(buf[end:][None, :])).numpy()[0]
+    buf[FIELDS["checksum_lo"]:FIELDS["checksum_hi"] + 4] = checksum
     return buf
+
+
+def section_offset(buf, name):
+    """Where section `name` starts, read from the section table."""
+    at = FORMAT["section_table_at"] + FORMAT["section_ref_bytes"] * FORMAT["sections"][name]
+    return int(np.frombuffer(buf[at:at + 4], "<u4")[0])
 
 
 def set_u32(buf, at, value):
@@ -66,8 +73,8 @@ def test_decode_model_checks_the_checksum(model):
 def test_decode_model_checks_every_id(model):
     # An unknown row that is a word row: the old reader returned pieces[-2].
     with pytest.raises(ValueError, match="unknown row 0 is not a piece row"):
-        tf_dynemb.decode_model(reseal(set_u32(model, UNKNOWN_ROW_AT, 0)))
-    slots_at = int(np.frombuffer(model[64 + 8 * WORD_SLOTS_SECTION:][:4], "<u4")[0])
+        tf_dynemb.decode_model(reseal(set_u32(model, FIELDS["unknown_row"], 0)))
+    slots_at = section_offset(model, "word_slots")
     with pytest.raises(ValueError, match=r"word slot 0 holds id 7 >= num_words"):
         tf_dynemb.decode_model(reseal(set_u32(model, slots_at, 7)))
 

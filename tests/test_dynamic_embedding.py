@@ -11,7 +11,9 @@ from tf_dynemb.layers import DynamicEmbedding
 
 WORDS = ["the", "cat", "sat"]
 PIECES = ["un", "##seen", "##s", "[UNK]"]
-KWARGS = dict(output_dim=6, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=5)
+# Small tables: 3 words, 4 pieces, 5 buckets and 11 n-gram buckets.
+KWARGS = dict(output_dim=6, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=5,
+              num_ngram_buckets=11)
 
 
 @pytest.mark.parametrize("use_custom_op", [True, False])
@@ -42,10 +44,10 @@ def test_sparse_gradients_count_params_and_freezing():
         loss = tf.reduce_sum(layer(tf.constant(["the", "unseen"])))
     grad = tape.gradient(loss, layer.trainable_weights)[0]
     assert isinstance(grad, tf.IndexedSlices)
-    assert layer.count_params() == (3 + 4 + 5) * 6
+    assert layer.count_params() == (3 + 4 + 5 + 11) * 6
     frozen = DynamicEmbedding(**KWARGS, trainable=False)
     frozen.build()
-    assert frozen.trainable_weights == [] and frozen.count_params() == (3 + 4 + 5) * 6
+    assert frozen.trainable_weights == [] and frozen.count_params() == (3 + 4 + 5 + 11) * 6
 
 
 def test_shared_layer_shares_its_table():
@@ -82,7 +84,7 @@ def test_vocabularies_from_files(tmp_path):
     (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nun\n##seen\n")
     layer = DynamicEmbedding(4, vocabulary=str(tmp_path / "words.txt"),
                              wordpiece_vocabulary=str(tmp_path / "vocab.txt"), num_oov_buckets=0,
-                             unknown_token="[UNK]")
+                             unknown_token="[UNK]", num_ngram_buckets=0)
     _, kind = tf_dynemb.lookup(["cat", "unseen", "zz"], tf.zeros([6, 4]), layer.vocabulary_model,
                                return_kind=True)
     assert kind.numpy().tolist() == [tf_dynemb.WORD, tf_dynemb.PIECES, tf_dynemb.UNKNOWN]
@@ -120,7 +122,8 @@ def test_other_backends_are_refused(monkeypatch):
 def test_from_vectors_text_and_npy(tmp_path):
     (tmp_path / "w.vec").write_text("2 3\nthe 1 2 3\ncat 4 5 6\n")
     layer = DynamicEmbedding.from_vectors(str(tmp_path / "w.vec"), wordpiece_vocabulary=["un"],
-                                          piece_vectors=[[7, 8, 9]], num_oov_buckets=2)
+                                          piece_vectors=[[7, 8, 9]], num_oov_buckets=2,
+                                          num_ngram_buckets=0)
     np.testing.assert_allclose(layer(tf.constant(["cat", "the", "un"])),
                                [[4, 5, 6], [1, 2, 3], [7, 8, 9]])
     np.save(tmp_path / "w.npy", np.array([[1.0, 0.0], [0.0, 1.0]], np.float32))

@@ -8,11 +8,13 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
 import tf_dynemb
+from saved_model_helper import op_types
 from tf_dynemb import serving
+from tf_dynemb.layers import TextEmbedding
+from tf_dynemb.text import basic_tokenize
 from tf_dynemb.vocabulary import default_vocabulary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,20 +86,30 @@ def test_flavors_agree(exported):
     np.testing.assert_array_equal(fused["kind"], portable["kind"])
 
 
-def _op_types(path):
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    graph = proto.meta_graphs[0].graph_def
-    ops = {node.op for node in graph.node}
-    for function in graph.library.function:
-        ops |= {node.op for node in function.node_def}
-    return ops
+@pytest.mark.parametrize("flavor", serving.FLAVORS)
+def test_served_sentences_are_split_as_text_embedding_splits_them(exported, flavor):
+    """`serving_default` gives the mean of the word vectors of the words that
+    TextEmbedding's tokenizer finds, punctuation included."""
+    paths, servers = exported
+    served = tf.saved_model.load(paths[flavor]).signatures["serving_default"]
+    got = served(sentences=tf.constant(SENTENCES))["embedding"].numpy()
+    words = basic_tokenize(tf.constant(SENTENCES))
+    assert {",", "!"} <= {w.decode() for w in words[0].numpy()}
+    vectors = servers[flavor].embed_words(words.flat_values)["embeddings"]
+    mean = tf.reduce_mean(words.with_flat_values(vectors), axis=1).numpy()
+    want = np.where((words.row_lengths() > 0).numpy()[:, None], mean, 0.0)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    vocabulary, pieces = default_vocabulary()
+    layer = TextEmbedding(8, vocabulary=vocabulary, wordpiece_vocabulary=pieces,
+                          num_oov_buckets=50, use_custom_op=flavor == "fused")
+    layer.build()
+    layer.embedding.embeddings.assign(servers[flavor].table)
+    np.testing.assert_allclose(got, layer(tf.constant(SENTENCES)), rtol=1e-6, atol=1e-6)
 
 
 def test_portable_graph_has_stock_ops_only(exported):
     paths, _ = exported
-    portable, fused = _op_types(paths["portable"]), _op_types(paths["fused"])
+    portable, fused = op_types(paths["portable"]), op_types(paths["fused"])
     assert not [op for op in portable if op.startswith("TfDynemb")]
     assert "FastWordpieceTokenizeWithOffsets" in portable
     assert "TfDynembResourceLookup" in fused  # the table is a variable

@@ -26,7 +26,7 @@ def test_char_cnn_empty_word_is_zero_and_shapes_follow():
 
 
 def _static():
-    return DynamicEmbedding(4, vocabulary=["the", "cat"], num_oov_buckets=0)
+    return DynamicEmbedding(4, vocabulary=["the", "cat"], num_oov_buckets=0, num_ngram_buckets=0)
 
 
 def test_hybrid_contract(tmp_path):
@@ -46,14 +46,30 @@ class _CountingEncoder(keras.layers.Layer):
         return tf.ones([tf.size(words), 4]) * 7.0
 
 
-def test_dynamic_encoder_sees_only_oov_words():
+def test_without_composition_the_encoder_sees_only_oov_words():
     static = _static()
-    hybrid = HybridEmbedding(static, _CountingEncoder())
+    hybrid = HybridEmbedding(static, _CountingEncoder(), compose_words=False)
     out = hybrid(tf.ragged.constant([["the", "zebra"], ["", "cat", "okapi"]])).flat_values.numpy()
     assert hybrid.dynamic.seen == [2]  # "zebra" and "okapi" only
     np.testing.assert_allclose(out[[1, 4]], 7.0)
     np.testing.assert_allclose(out[0], static(tf.constant(["the"]))[0])
     np.testing.assert_array_equal(out[2], np.zeros(4))
+
+
+def test_composed_vocabulary_words_train_the_encoder_too():
+    static = _static()
+    hybrid = HybridEmbedding(static, _CountingEncoder())
+    out = hybrid(tf.ragged.constant([["the", "zebra"], ["", "cat", "okapi"]])).flat_values.numpy()
+    assert hybrid.dynamic.seen == [4]  # every non-empty word
+    np.testing.assert_allclose(out[[1, 4]], 7.0)
+    np.testing.assert_allclose(out[0], (static(tf.constant(["the"]))[0] + 7.0) / 2, rtol=1e-6)
+    np.testing.assert_array_equal(out[2], np.zeros(4))
+
+
+def test_configs_saved_before_composition_keep_their_meaning():
+    config = HybridEmbedding(_static(), CharCNNEncoder(4)).get_config()
+    del config["compose_words"]
+    assert HybridEmbedding.from_config(config).compose_words is False
 
 
 def test_batches_without_oov_words():

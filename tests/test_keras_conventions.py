@@ -14,7 +14,8 @@ from tf_dynemb.layers import vocabulary_reference
 
 WORDS = ["the", "cat", "sat", "on", "mat"]
 PIECES = ["un", "##seen", "##s", "[UNK]"]
-KWARGS = dict(output_dim=4, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=3)
+KWARGS = dict(output_dim=4, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=3,
+              num_ngram_buckets=0)
 BATCH = tf.constant(["the", "unseen", "zebra", "", "cats"])
 
 
@@ -92,7 +93,8 @@ def test_large_vocabularies_travel_as_references(small_inline_limit, tmp_path):
 def test_reference_to_a_file_resolves_elsewhere(small_inline_limit, tmp_path):
     words_file = tmp_path / "words.txt"
     words_file.write_text("".join(w + "\n" for w in WORDS))
-    config = DynamicEmbedding(4, vocabulary=str(words_file), num_oov_buckets=2).get_config()
+    config = DynamicEmbedding(4, vocabulary=str(words_file), num_oov_buckets=2,
+                              num_ngram_buckets=0).get_config()
     assert config["vocabulary"]["path"] == str(words_file)
     vocabulary_reference._LIVE.clear()  # As in another process.
     assert DynamicEmbedding.from_config(config).get_vocabulary() == WORDS

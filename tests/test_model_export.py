@@ -11,12 +11,20 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
 import tf_dynemb
+from saved_model_helper import op_types
 from tf_dynemb import serving
-from tf_dynemb.layers import CharCNNEncoder, DynamicEmbedding, HybridEmbedding, TextEmbedding
+from tf_dynemb.serving import folding
+from tf_dynemb.flavors import scoped_flavor
+from tf_dynemb.layers import (
+    CharCNNEncoder,
+    DynamicEmbedding,
+    HybridEmbedding,
+    TextEmbedding,
+    dynamic_embeddings,
+)
 
 WORDS = ["the", "cat", "sat", "on", "mat", "socket", "create"]
 PIECES = ["un", "##seen", "##s", "sock", "##et", "cre", "##ate", "[UNK]"]
@@ -125,18 +133,44 @@ def test_export_equals_predict_in_a_fresh_process(trained, flavor, tmp_path):
     assert set(got["dtypes"]) == set(inputs) and set(got["dtypes"].values()) == {"string"}
     np.testing.assert_allclose(got["outputs"]["output_0"], expected, rtol=1e-6, atol=1e-6)
     assert serving.read_export_info(path)["flavor"] == flavor
-    # The model's own layers are back on the path they were trained with.
-    assert all(layer.use_custom_op for layer in model._flatten_layers()
-               if isinstance(layer, DynamicEmbedding))
+    # The model's own layers are on the path they were trained with.
+    assert all(layer.use_custom_op for layer in dynamic_embeddings(model))
 
 
-def _ops_in(path):
-    saved = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        saved.ParseFromString(f.read())
-    graph = saved.meta_graphs[0].graph_def
-    return ({n.op for n in graph.node} |
-            {n.op for f in graph.library.function for n in f.node_def})
+@pytest.mark.parametrize("flavor", serving.FLAVORS)
+def test_an_export_failing_midway_leaves_the_model_as_it_was(monkeypatch, tmp_path, flavor):
+    model, inputs = two_inputs_shared_and_nested()
+    layers = dynamic_embeddings(model)
+    layers[1].use_custom_op = False
+    paths = [layer.use_custom_op for layer in layers]
+    batch = {name: tf.constant(value) for name, value in inputs.items()}
+    before = model.predict(batch, verbose=0)
+    export = keras.Model.export
+
+    def export_then_fail(self, *args, **kwargs):
+        export(self, *args, **kwargs)  # traced with the export's flavor
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(keras.Model, "export", export_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        serving.export_model(model, str(tmp_path / "m"), flavor=flavor)
+    assert [layer.use_custom_op for layer in layers] == paths
+    assert scoped_flavor() is None
+    assert not os.path.exists(tmp_path / "m" / "1")
+    model.make_predict_function(force=True)
+    np.testing.assert_array_equal(model.predict(batch, verbose=0), before)
+
+
+def test_a_portable_model_exports_fused_and_stays_portable(tmp_path):
+    model, inputs = text_classifier()
+    layer = dynamic_embeddings(model)[0]
+    layer.use_custom_op = False
+    path = serving.export_model(model, str(tmp_path / "m"), flavor="fused")
+    assert any(op.startswith("TfDynemb") for op in op_types(path))
+    assert layer.use_custom_op is False
+    got = run_fresh("fused", path, inputs, tmp_path)
+    expected = model.predict(tf.constant(inputs["sentence"]), verbose=0)
+    np.testing.assert_allclose(got["outputs"]["output_0"], expected, rtol=1e-6, atol=1e-6)
 
 
 def test_flavors_hold_the_right_ops_and_warmup(tmp_path):
@@ -144,9 +178,9 @@ def test_flavors_hold_the_right_ops_and_warmup(tmp_path):
     portable = serving.export_model(model, str(tmp_path / "m"), flavor="portable")
     fused = serving.export_model(model, str(tmp_path / "m"), flavor="fused")
     assert fused.endswith("2")
-    assert not any(op.startswith("TfDynemb") for op in _ops_in(portable))
-    assert "FastWordpieceTokenizeWithOffsets" in _ops_in(portable)
-    assert any(op.startswith("TfDynemb") for op in _ops_in(fused))
+    assert not any(op.startswith("TfDynemb") for op in op_types(portable))
+    assert "FastWordpieceTokenizeWithOffsets" in op_types(portable)
+    assert any(op.startswith("TfDynemb") for op in op_types(fused))
     records = list(tf.data.TFRecordDataset(
         os.path.join(portable, "assets.extra", "tf_serving_warmup_requests")))
     log = prediction_log_pb2.PredictionLog.FromString(records[0].numpy())
@@ -212,3 +246,19 @@ def test_embedding_only_export_refuses_wrapped_layers(tmp_path):
     model.save(str(tmp_path / "hybrid.keras"))
     with pytest.raises(ValueError, match="belongs to the HybridEmbedding .* encoder"):
         serving.server_from_keras(str(tmp_path / "hybrid.keras"))
+
+
+def test_composed_words_are_served_from_one_row_each():
+    layer = DynamicEmbedding(4, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=3,
+                             num_ngram_buckets=50)
+    words = tf.constant(WORDS + ["unseen", "qzxv"])
+    expected = layer(words).numpy()
+    vocabulary_model, table = folding.fold(layer)
+    row_ids, _, row_word, _ = tf_dynemb.segment(words, vocabulary_model)
+    per_word = np.bincount(row_word.numpy(), minlength=len(WORDS) + 2)
+    assert per_word[:len(WORDS)].tolist() == [1] * len(WORDS)  # one row a vocabulary word
+    assert per_word[len(WORDS):].min() > 1  # the others still pool their subwords
+    np.testing.assert_array_equal(tf_dynemb.lookup(words, table, vocabulary_model).numpy(),
+                                  expected)
+    assert layer.subwords.compose_words  # the layer itself is unchanged
+    assert folding.fold(DynamicEmbedding(4, vocabulary=WORDS, compose_words=False)) is None

@@ -217,3 +217,26 @@ def test_checkpoint_restores_slots(make, tmp_path):
     for values, indices in steps[2:]:
         opt2.apply_gradients([(sparse(values, indices), table2)])
     np.testing.assert_array_equal(table2.numpy(), want)
+
+
+def test_lazy_adam_applies_a_keras_embeddings_gradient_sparsely():
+    """StringLookup + Embedding with LazyAdam (a peer in bench/train_bench.py):
+    Keras's Embedding gives an IndexedSlices gradient, and LazyAdam moves only
+    the rows of each batch, where Keras Adam moves every row with a moment."""
+    embedding = keras.layers.Embedding(8, 4, embeddings_initializer="ones")
+    model = keras.Sequential([keras.Input((2,), dtype="int32"), embedding,
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
+    optimizer = LazyAdam(0.1)
+
+    def step(ids):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(model(tf.constant([ids])))
+        grads = tape.gradient(loss, model.trainable_variables)
+        assert isinstance(grads[0], tf.IndexedSlices)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return embedding.embeddings.numpy().copy()
+
+    first, second = step([1, 2]), step([3, 4])
+    moved = lambda a, b: sorted(np.flatnonzero(np.any(a != b, axis=1)).tolist())  # noqa: E731
+    assert moved(np.ones((8, 4)), first) == [1, 2]
+    assert moved(first, second) == [3, 4]  # rows 1 and 2 keep their moments, unapplied

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from layer_test_helper import run_layer_test
 from tf_dynemb.layers import DynamicEmbedding, TextEmbedding
-from tf_dynemb.layers.text_embedding import basic_tokenize
+from tf_dynemb.text import basic_tokenize
 
 KWARGS = dict(output_dim=5, vocabulary=["the", "cat", "café"],
               wordpiece_vocabulary=["un", "##seen"], num_oov_buckets=4)

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import keras
 import tf_dynemb
-from conftest import ADVERSARIAL_WORDS, random_table
+from conftest import ADVERSARIAL_WORDS, random_table, stock_reference
 from tf_dynemb.layers import DynamicEmbedding
 from tf_dynemb.ops import _ops
 from tf_dynemb.optimizers import LazyAdam
@@ -93,7 +93,7 @@ def test_training_lookup_only_under_a_tape(setup, variable):
 
 
 @pytest.mark.parametrize("combiner", ["mean", "sqrtn"])
-def test_both_gradients_match_the_reference(setup, combiner):
+def test_both_gradients_match_the_reference(setup, real_vocab, combiner):
     """The training lookup's gradient, and the inference lookups' (which
     segment again, for SavedModels that hold them), equal the reference's."""
     model, rows, words = setup
@@ -109,7 +109,9 @@ def test_both_gradients_match_the_reference(setup, combiner):
         assert isinstance(got, tf.IndexedSlices)
         return tf.convert_to_tensor(got).numpy()
 
-    want = grad(lambda: tf_dynemb.reference_lookup(words, table, model, combiner))
+    words_list, pieces = real_vocab
+    reference = stock_reference(words_list, pieces, 13)  # the setup's vocabulary, from its lists
+    want = grad(lambda: reference(words, table, combiner))
     trained = grad(lambda: tf_dynemb.lookup(words, table, model, combiner))
     inferred = grad(lambda: _ops.tf_dynemb_resource_lookup(
         words=words, table=table.handle, model=model, dtype=tf.float32, combiner=combiner)[0])

@@ -1,5 +1,5 @@
 """Version directories: claimed atomically, never half-written, and staging
-left by killed writers removed by the next one. Issue 12, failure 5."""
+left by killed writers removed by the next one."""
 
 import os
 import select
@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from tf_dynemb import version_dirs
-from tf_dynemb.version_dirs import STAGING_PREFIX, write_version_dir
+from tf_dynemb.serving import version_dirs
+from tf_dynemb.serving.version_dirs import STAGING_PREFIX, write_version_dir
 
 
 def test_concurrent_writers_take_distinct_versions(tmp_path):
@@ -105,7 +105,7 @@ def test_a_version_must_be_a_positive_int(tmp_path, version, error):
 # Starts filling a version with a large file, then waits to be killed.
 STUCK_WRITER = """
 import os, sys, time
-from tf_dynemb.version_dirs import write_version_dir
+from tf_dynemb.serving.version_dirs import write_version_dir
 def fill(path):
     with open(os.path.join(path, "variables.data"), "wb") as f:
         f.write(os.urandom(8 << 20))

@@ -76,7 +76,7 @@ def test_wheel_holds_the_package_not_the_sources(wheel):
     assert not [n for n in names if n.startswith(("tests/", "ops/", "export/"))
                 or n.endswith((".cc", ".h", ".cu.cc", "BUILD"))]
     assert f"Requires-Dist: tensorflow=={tf.__version__}\n" in metadata
-    assert "tf-dynemb = tf_dynemb.cli.main:main" in entry_points
+    assert "tf-dynemb = tf_dynemb_cli:main" in entry_points and "tf_dynemb_cli.py" in names
 
 
 def test_fresh_virtualenv_installs_and_runs_it(wheel, tmp_path):

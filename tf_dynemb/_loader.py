@@ -1,5 +1,6 @@
-"""The one place that loads tf_dynemb's op library."""
+"""The one place that loads tf_dynemb's op library and reads its build info."""
 
+import functools
 import json
 import os
 
@@ -15,12 +16,32 @@ def library_path():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), _LIBRARY_NAME)
 
 
-def _built_against():
+def _build_info():
+    """The library's build info (ops/BUILD's build_info), or {} without one."""
     info_path = os.path.join(os.path.dirname(library_path()), _BUILD_INFO_NAME)
     if not os.path.exists(info_path):
-        return None
+        return {}
     with open(info_path) as f:
-        return json.load(f).get("tensorflow_version")
+        return json.load(f)
+
+
+def _built_against():
+    return _build_info().get("tensorflow_version")
+
+
+@functools.cache
+def model_format():
+    """The model buffer's format constants, as ops/core/model_format.h states
+    them: magic, version, header_bytes, checksum_end, section_table_at,
+    section_ref_bytes, fields (header field offsets by name) and sections
+    (section indices by name)."""
+    info = _build_info().get("model_format")
+    if info is None:
+        raise ImportError(
+            f"tf_dynemb's build info next to {library_path()} has no model format. "
+            + _REBUILD_HINT
+        )
+    return info
 
 
 def load_op_library():

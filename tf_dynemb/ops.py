@@ -7,13 +7,14 @@ from tensorflow.python.eager import record
 from tensorflow.python.ops import resource_variable_ops
 
 from tf_dynemb._loader import library_path, ops as _ops
-from tf_dynemb.arguments import check_int_argument
+from tf_dynemb.arguments import check_bool_argument, check_int_argument
+from tf_dynemb.contract import COMBINERS, check_combiner  # noqa: F401  (COMBINERS: public here)
 
-COMBINERS = ("mean", "sum", "sqrtn")
 # TensorFlow's decorations of an eager op error: "{{function_node ...}}" and
 # " [Op:Name] name: ...".
 _OP_ERROR_DECORATION = re.compile(r"\{\{function_node [^}]*\}\}|\s*\[Op:\w+\]( name:.*)?$")
 TABLE_DTYPES = (tf.float32, tf.float16, tf.bfloat16)
+MAX_NGRAM_LENGTH = 16  # characters; ops/core/model_format.h's kMaxNgramLength
 
 
 def op_library_path():
@@ -39,10 +40,16 @@ def build_model(
     suffix_indicator="##",
     max_bytes_per_word=100,
     unknown_token=None,
+    num_ngram_buckets=0,
+    min_n=3,
+    max_n=6,
+    compose_words=False,
 ):
     """Builds a vocabulary model: the `uint8` buffer that `lookup` reads.
 
-    Rows of the embedding table are laid out `[words | pieces | buckets]`.
+    Rows of the embedding table are laid out
+    `[words | pieces | oov buckets | n-gram buckets]` (docs/design.md states
+    which rows each word pools).
 
     Args:
         words: whole words, unique, non-empty. Word `i` is row `i`.
@@ -55,9 +62,16 @@ def build_model(
             Defaults to 100.
         unknown_token: optional piece used for unsplittable words when
             `num_oov_buckets == 0`.
+        num_ngram_buckets: int >= 0, hash buckets of character n-grams
+            (fastText's subwords of `"<" + word + ">"`); 0 (the default)
+            means none.
+        min_n, max_n: n-gram lengths in characters, `1 <= min_n <= max_n
+            <= 16`. Default 3 and 6.
+        compose_words: whether a listed word's vector also pools its
+            subword rows (pieces and n-grams). Defaults to False.
 
     Returns:
-        A 1-D `uint8` `tf.Tensor`.
+        The vocabulary model: a 1-D `uint8` `tf.Tensor`.
 
     Raises:
         ValueError: for vocabularies or arguments the builder rejects (run
@@ -65,6 +79,10 @@ def build_model(
     """
     num_oov_buckets = check_int_argument("num_oov_buckets", num_oov_buckets, 0)
     max_bytes_per_word = check_int_argument("max_bytes_per_word", max_bytes_per_word, 1)
+    num_ngram_buckets = check_int_argument("num_ngram_buckets", num_ngram_buckets, 0)
+    min_n = check_int_argument("min_n", min_n, 1, MAX_NGRAM_LENGTH)
+    max_n = check_int_argument("max_n", max_n, min_n, MAX_NGRAM_LENGTH)
+    compose_words = check_bool_argument("compose_words", compose_words)
     if unknown_token == "":
         raise ValueError("`unknown_token` must be None or a piece, not ''.")
     arguments = dict(
@@ -74,6 +92,10 @@ def build_model(
         suffix_indicator=suffix_indicator,
         max_bytes_per_word=max_bytes_per_word,
         unknown_token=unknown_token or "",
+        num_ngram_buckets=num_ngram_buckets,
+        min_n=min_n,
+        max_n=max_n,
+        compose_words=compose_words,
     )
     if not tf.executing_eagerly():
         return _ops.tf_dynemb_build_model(**arguments)
@@ -103,13 +125,11 @@ def resource_variable(table):
     return None
 
 
-def check_lookup_args(words, table, model, combiner):
-    """Validates `lookup`'s arguments; returns (words, table, model) with the
-    table a tensor, or the resource variable itself when it is one."""
-    if combiner not in COMBINERS:
-        raise ValueError(
-            f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}"
-        )
+def check_lookup_args(words, table, vocabulary_model, combiner):
+    """Validates `lookup`'s arguments; returns (words, table,
+    vocabulary_model) with the table a tensor, or the resource variable
+    itself when it is one."""
+    check_combiner(combiner)
     if not isinstance(words, tf.RaggedTensor):
         words = tf.convert_to_tensor(words)
     if words.dtype != tf.string:
@@ -127,26 +147,27 @@ def check_lookup_args(words, table, model, combiner):
         raise ValueError(
             f"`table` must be 2-D [V, D]. Received: shape={table.shape}"
         )
-    model = tf.convert_to_tensor(model)
-    if model.dtype != tf.uint8 or (model.shape.rank not in (None, 1)):
+    vocabulary_model = tf.convert_to_tensor(vocabulary_model)
+    if vocabulary_model.dtype != tf.uint8 or (vocabulary_model.shape.rank not in (None, 1)):
         raise TypeError(
-            "`model` must be the 1-D uint8 tensor made by build_model. "
-            f"Received: dtype={model.dtype.name}, shape={model.shape}"
+            "`vocabulary_model` must be the 1-D uint8 tensor made by build_model. "
+            f"Received: dtype={vocabulary_model.dtype.name}, shape={vocabulary_model.shape}"
         )
-    return words, table, model
+    return words, table, vocabulary_model
 
 
-def lookup(words, table, model, combiner="mean", return_kind=False):
+def lookup(words, table, vocabulary_model, combiner="mean", return_kind=False):
     """Embeds raw words with the fused op.
 
     Args:
         words: string `tf.Tensor` of any shape `[...]`, or a `tf.RaggedTensor`.
         table: `[V, D]` float32/float16/bfloat16 tensor or variable, with
-            `V = len(words) + len(pieces) + num_oov_buckets` of the model. A
-            variable is read in place (no copy, even after sparse updates).
-        model: the tensor returned by `build_model`.
-        combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a split word's piece
-            rows are pooled. Defaults to `"mean"`.
+            `V = len(words) + len(pieces) + num_oov_buckets + num_ngram_buckets`
+            of the model. A variable is read in place (no copy, even after
+            sparse updates).
+        vocabulary_model: the tensor returned by `build_model`.
+        combiner: `"mean"`, `"sum"` or `"sqrtn"`: how a word's rows (pieces,
+            n-grams, a composed word's own row) are pooled. Defaults to `"mean"`.
         return_kind: also return the per-word kind (`tf_dynemb.PAD`...).
 
     Returns:
@@ -155,7 +176,7 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
         gradient tape the training op runs, which also lists the rows it
         pooled, so the gradient does not segment the words again.
     """
-    words, table, model = check_lookup_args(words, table, model, combiner)
+    words, table, vocabulary_model = check_lookup_args(words, table, vocabulary_model, combiner)
     flat = words.flat_values if isinstance(words, tf.RaggedTensor) else words
     if isinstance(table, tf.Variable):
         # Tell the tape the variable was read, as its own sparse_read does.
@@ -164,24 +185,26 @@ def lookup(words, table, model, combiner="mean", return_kind=False):
               if record.should_record_backprop([table.handle])
               else _ops.tf_dynemb_resource_lookup)
         embeddings, kind = op(
-            words=flat, table=table.handle, model=model, dtype=table.dtype, combiner=combiner
+            words=flat, table=table.handle, model=vocabulary_model, dtype=table.dtype,
+            combiner=combiner
         )[:2]
     else:
         op = (_ops.tf_dynemb_lookup_with_rows if record.should_record_backprop([table])
               else _ops.tf_dynemb_lookup)
-        embeddings, kind = op(words=flat, table=table, model=model, combiner=combiner)[:2]
+        embeddings, kind = op(words=flat, table=table, model=vocabulary_model,
+                              combiner=combiner)[:2]
     if isinstance(words, tf.RaggedTensor):
         embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
     return (embeddings, kind) if return_kind else embeddings
 
 
-def segment(words, model, combiner="mean"):
+def segment(words, vocabulary_model, combiner="mean"):
     """The rows behind a lookup: `(row_ids, row_weights, row_word, kind)`.
 
     Row `row_ids[r]` enters the vector of flattened word `row_word[r]` with
     weight `row_weights[r]`.
     """
-    return _ops.tf_dynemb_segment(words=words, model=model, combiner=combiner)
+    return _ops.tf_dynemb_segment(words=words, model=vocabulary_model, combiner=combiner)
 
 
 def _rows_gradient(row_ids, row_weights, row_word, grad_embeddings, table_shape):

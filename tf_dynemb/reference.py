@@ -4,6 +4,7 @@ It is the oracle of the tests and the `portable` export flavor: a SavedModel
 made from it runs on a stock `tensorflow_model_server`.
 """
 
+import collections
 import dataclasses
 import itertools
 
@@ -12,9 +13,10 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.core.pybinds import pywrap_fast_wordpiece_tokenizer_model_builder
 
-from tf_dynemb import kinds
+from tf_dynemb import char_ngrams, contract
+from tf_dynemb.contract import row_weights
 from tf_dynemb.model_format import VocabularyConfig, decode_model
-from tf_dynemb.ops import build_model, check_lookup_args
+from tf_dynemb.ops import check_lookup_args
 
 _SENTINEL_STEM = b"tf_dynemb:unsplittable>"
 
@@ -82,14 +84,59 @@ class _CheckedInitializer(tf.lookup.KeyValueTensorInitializer):
             return super().initialize(table)
 
 
+def _check_config(config):
+    """ValueError, naming the value, for a vocabulary the stock path cannot
+    hold as the contract says: `build_model`'s rules, written again here (not
+    by calling the op library) so that the tests compare two refusals."""
+    suffix = _suffix_bytes(config)
+
+    def refuse(rule, received):
+        raise ValueError(f"{rule}. Received: {received}")
+
+    if config.num_oov_buckets < 0:
+        refuse("`num_oov_buckets` must be >= 0", f"num_oov_buckets={config.num_oov_buckets}")
+    if not 1 <= config.max_bytes_per_word <= 255:  # the sentinel fits FastWordpiece's 256
+        refuse("`max_bytes_per_word` must be in [1, 255]",
+               f"max_bytes_per_word={config.max_bytes_per_word}")
+    if not 1 <= len(suffix) <= 64 or b"\x00" in suffix:
+        refuse("`suffix_indicator` must have 1 to 64 bytes, none of them NUL",
+               f"suffix_indicator={suffix!r}")
+    for i, word in enumerate(config.words):
+        if not word:  # "" is padding
+            refuse("`words` must not contain the empty string", f"words[{i}]=''")
+    for i, piece in enumerate(config.pieces):
+        if not piece or b"\x00" in piece:
+            refuse("`pieces` must be non-empty and free of NUL bytes", f"pieces[{i}]={piece!r}")
+        if len(piece) - (len(suffix) if piece.startswith(suffix) else 0) > 256:
+            refuse("`pieces` may hold at most 256 bytes each, not counting a leading suffix "
+                   "indicator", f"pieces[{i}] of {len(piece)} bytes")
+    for name, tokens in (("words", config.words), ("pieces", config.pieces)):
+        if len(set(tokens)) != len(tokens):
+            repeated = next(t for t, n in collections.Counter(tokens).items() if n > 1)
+            refuse(f"`{name}` must be unique", f"a repeated one: {repeated!r}")
+    if config.unknown_token is not None and config.unknown_token not in config.pieces:
+        refuse("`unknown_token` must be one of `pieces`",
+               f"unknown_token={config.unknown_token!r:.80}")
+    if config.num_ngram_buckets < 0:
+        refuse("`num_ngram_buckets` must be >= 0", f"num_ngram_buckets={config.num_ngram_buckets}")
+    if config.num_ngram_buckets and not 1 <= config.min_n <= config.max_n <= 16:
+        refuse("n-gram lengths must satisfy 1 <= `min_n` <= `max_n` <= 16",
+               f"min_n={config.min_n}, max_n={config.max_n}")
+    if not isinstance(config.compose_words, bool):
+        raise TypeError(f"`compose_words` must be True or False. Received: "
+                        f"compose_words={config.compose_words!r:.80}")
+
+
 class ReferenceLookup(tf.Module):
     """Stock-op lookup for one vocabulary: StaticHashTable for words,
     FastWordpieceTokenizer for pieces, to_hash_bucket_fast for buckets.
 
-    It accepts exactly the vocabularies `build_model` accepts (ValueError
-    otherwise). Its vocabulary constants are fingerprinted when it is built
-    and checked whenever its word table is initialized (at construction, and
-    when a SavedModel holding it is loaded)."""
+    It accepts the vocabularies `build_model` accepts and refuses the others
+    with ValueError; it checks them itself (`_check_config`), without the op
+    library, so that it stays an independent oracle. Its vocabulary constants
+    are fingerprinted when it is built and checked whenever its word table is
+    initialized (at construction, and when a SavedModel holding it is
+    loaded)."""
 
     def __init__(self, config: VocabularyConfig, name=None):
         super().__init__(name=name)
@@ -98,10 +145,7 @@ class ReferenceLookup(tf.Module):
             pieces=tuple(map(_as_bytes, config.pieces)),
             unknown_token=None if config.unknown_token is None else _as_bytes(
                 config.unknown_token))
-        # The fused builder's checks decide what a vocabulary may hold, for
-        # both paths: ValueError for anything build_model refuses.
-        build_model(list(config.words), list(config.pieces), config.num_oov_buckets,
-                    _suffix_bytes(config), config.max_bytes_per_word, config.unknown_token)
+        _check_config(config)
         self.config = config
         self._num_words = len(config.words)
         self._num_pieces = len(config.pieces)
@@ -129,26 +173,29 @@ class ReferenceLookup(tf.Module):
                 config.unknown_token
             )
 
-    def rows(self, flat_words):
-        """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words."""
+    def rows(self, flat_words, compose_words=None):
+        """Row ids `[N, (rows)]` (ragged, int64) and kinds `[N]` of 1-D words:
+        a word's own row, bucket or unknown row first, then its pieces, then
+        its n-grams, as the contract orders them. `compose_words` overrides
+        the config's (an export serves folded words with False)."""
+        config = self.config
+        if compose_words is None:
+            compose_words = config.compose_words
         n = tf.shape(flat_words, out_type=tf.int64)[0]
         is_pad = tf.equal(flat_words, "")
         word_id = self._word_table.lookup(flat_words)
         is_word = word_id >= 0
-        if self._tokenizer is not None:
-            split = self._tokenizer.tokenize(flat_words)
-            lengths = split.row_lengths()
-            # The sentinel matches no word, so holding its id means failure.
-            failed = tf.reduce_any(tf.equal(split, self._sentinel_id), axis=1)
-            is_pieces = (~is_pad) & (~is_word) & (lengths > 0) & (~failed)
-        else:
-            split = tf.RaggedTensor.from_row_lengths(
-                tf.zeros([0], tf.int64), tf.zeros([n], tf.int64)
-            )
-            lengths = split.row_lengths()
-            is_pieces = tf.zeros([n], tf.bool)
-        rest = (~is_pad) & (~is_word) & (~is_pieces)
-        num_buckets = self.config.num_oov_buckets
+        split = self._pieces_of(flat_words, n)
+        ngrams = char_ngrams.ngram_rows(
+            flat_words, config.num_ngram_buckets, config.min_n, config.max_n,
+            config.max_bytes_per_word, offset=self._num_words + self._num_pieces
+            + config.num_oov_buckets)
+        has_pieces = (~is_pad) & (split.row_lengths() > 0)
+        has_ngrams = (~is_pad) & (ngrams.row_lengths() > 0)
+        is_pieces = (~is_word) & has_pieces
+        is_ngrams = (~is_word) & (~has_pieces) & has_ngrams
+        rest = (~is_pad) & (~is_word) & (~is_pieces) & (~is_ngrams)
+        num_buckets = config.num_oov_buckets
         if num_buckets > 0:
             is_bucket, is_unknown = rest, tf.zeros_like(rest)
             bucket_row = (
@@ -160,35 +207,44 @@ class ReferenceLookup(tf.Module):
             bucket_row = tf.zeros([n], tf.int64)
         single_row = tf.where(is_word, word_id, tf.where(is_bucket, bucket_row, self._unknown_row))
         has_single = is_word | is_bucket | (is_unknown & (self._unknown_row >= 0))
-        single = tf.RaggedTensor.from_row_lengths(
-            tf.boolean_mask(single_row, has_single), tf.cast(has_single, tf.int64)
-        )
-        piece_values = tf.boolean_mask(split.flat_values, tf.repeat(is_pieces, lengths))
-        pieces = tf.RaggedTensor.from_row_lengths(
-            piece_values + self._num_words, tf.where(is_pieces, lengths, 0)
-        )
-        rows = tf.concat([single, pieces], axis=1)
+        # A listed word pools its subwords too when the model composes words.
+        subwords = (is_word & compose_words) | is_pieces | is_ngrams
+        rows = tf.concat([
+            tf.RaggedTensor.from_row_lengths(
+                tf.boolean_mask(single_row, has_single), tf.cast(has_single, tf.int64)),
+            _rows_where(split, subwords & has_pieces),
+            _rows_where(ngrams, subwords),
+        ], axis=1)
         kind = tf.zeros([n], tf.int32)
-        for mask, value in ((is_word, kinds.WORD), (is_pieces, kinds.PIECES),
-                            (is_bucket, kinds.BUCKET), (is_unknown, kinds.UNKNOWN)):
+        for mask, value in ((is_word, contract.WORD), (is_pieces, contract.PIECES),
+                            (is_ngrams, contract.NGRAMS), (is_bucket, contract.BUCKET),
+                            (is_unknown, contract.UNKNOWN)):
             kind = tf.where(mask, value, kind)
         return rows, kind
 
-    def __call__(self, words, table, combiner="mean", return_kind=False):
+    def _pieces_of(self, flat_words, n):
+        """Ragged piece rows `[N, (pieces)]` of the words WordPiece splits
+        (no rows for the others)."""
+        if self._tokenizer is None:
+            return tf.RaggedTensor.from_row_lengths(
+                tf.zeros([0], tf.int64), tf.zeros([n], tf.int64))
+        split = self._tokenizer.tokenize(flat_words)
+        lengths = split.row_lengths()
+        # The sentinel matches no word, so holding its id means failure.
+        failed = tf.reduce_any(tf.equal(split, self._sentinel_id), axis=1)
+        return _rows_where(split + self._num_words, (lengths > 0) & (~failed))
+
+    def __call__(self, words, table, combiner="mean", return_kind=False, compose_words=None):
         if isinstance(words, tf.RaggedTensor):
-            embeddings, kind = self(words.flat_values, table, combiner, True)
+            embeddings, kind = self(words.flat_values, table, combiner, True, compose_words)
             embeddings, kind = words.with_flat_values(embeddings), words.with_flat_values(kind)
             return (embeddings, kind) if return_kind else embeddings
         table = tf.convert_to_tensor(table) if not isinstance(table, tf.Variable) else table
         flat = tf.reshape(words, [-1])
-        rows, kind = self.rows(flat)
+        rows, kind = self.rows(flat, compose_words)
         gathered = tf.cast(tf.gather(table, rows.flat_values), tf.float32)
         sums = tf.reduce_sum(rows.with_flat_values(gathered), axis=1)
-        counts = tf.cast(tf.maximum(rows.row_lengths(), 1), tf.float32)[:, tf.newaxis]
-        if combiner == "mean":
-            sums = sums / counts
-        elif combiner == "sqrtn":
-            sums = sums / tf.sqrt(counts)
+        sums = sums * row_weights(rows.row_lengths(), combiner)[:, tf.newaxis]
         dim = tf.shape(table)[1:2]
         shape = tf.concat([tf.shape(words), dim], axis=0)
         embeddings = tf.reshape(tf.cast(sums, table.dtype), shape)
@@ -196,10 +252,21 @@ class ReferenceLookup(tf.Module):
         return (embeddings, kind) if return_kind else embeddings
 
 
-def reference_lookup(words, table, model, combiner="mean", return_kind=False):
+def _rows_where(rows, keep):
+    """The ragged `rows` with every row not in `keep` emptied."""
+    lengths = rows.row_lengths()
+    values = tf.boolean_mask(rows.flat_values, tf.repeat(keep, lengths))
+    return tf.RaggedTensor.from_row_lengths(values, tf.where(keep, lengths, 0))
+
+
+def reference_lookup(words, table, vocabulary_model, combiner="mean", return_kind=False):
     """`tf_dynemb.lookup` written with stock ops only; same signature.
 
-    `model` must have a value known here (the eager tensor of build_model).
+    A convenience: it reads the vocabularies back from the model buffer with
+    `decode_model` (the library's own decoder), so it is no independent oracle
+    of that buffer; the tests build `ReferenceLookup` from the vocabulary lists
+    instead. `vocabulary_model` must have a value known here (the eager tensor of
+    build_model).
     """
-    words, table, model = check_lookup_args(words, table, model, combiner)
-    return ReferenceLookup(decode_model(model))(words, table, combiner, return_kind)
+    words, table, vocabulary_model = check_lookup_args(words, table, vocabulary_model, combiner)
+    return ReferenceLookup(decode_model(vocabulary_model))(words, table, combiner, return_kind)

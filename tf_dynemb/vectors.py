@@ -3,7 +3,7 @@ format: one `word v1 v2 ... vD` per line, with an optional `COUNT D` header."""
 
 import numpy as np
 
-from tf_dynemb.vocabulary import read_lines, token_problem
+from tf_dynemb.vocabulary import quote, read_lines, token_problem
 
 
 def load_text_vectors(path, max_words=None):
@@ -14,40 +14,43 @@ def load_text_vectors(path, max_words=None):
     number, a word that cannot be a vocabulary token, a repeated word. A
     leading byte order mark and blank lines are ignored.
     """
-    words, rows, seen, dim = [], [], {}, None
+    words, rows, seen, dim, count = [], [], {}, None, None
     for line_number, line in read_lines(path):
         parts = line.split(" ")
         if line_number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-            dim = int(parts[1])  # word2vec header: COUNT DIM
+            count, dim = int(parts[0]), int(parts[1])  # word2vec header: COUNT DIM
             continue
         if not line.strip():
             continue
+        if count is not None and len(words) == count:
+            raise ValueError(f"{path}:{line_number}: the header promises {count} vectors; the "
+                             "file holds more.")
         word, values = parts[0], [p for p in parts[1:] if p]
         if dim is None:
             dim = len(values)
         if len(values) != dim or dim == 0:
             raise ValueError(
                 f"{path}:{line_number}: expected a word and {dim} values, "
-                f"got {len(values)} values for {word!r:.40}."
+                f"got {len(values)} values for {quote(word)}."
             )
         problem = token_problem(word)
         if problem:
-            raise ValueError(f"{path}:{line_number}: the word {problem}. Received: {word!r:.40}")
+            raise ValueError(f"{path}:{line_number}: the word {problem}. Received: {quote(word)}")
         try:
             with np.errstate(over="ignore"):
                 row = np.asarray(values, dtype=np.float32)
         except ValueError:
             raise ValueError(
-                f"{path}:{line_number}: a value of {word!r:.40} is not a number."
+                f"{path}:{line_number}: a value of {quote(word)} is not a number."
             ) from None
         if not np.all(np.isfinite(row)):
             bad = values[int(np.argmin(np.isfinite(row)))]
             raise ValueError(
-                f"{path}:{line_number}: value {bad!r} of {word!r:.40} is not a finite "
+                f"{path}:{line_number}: value {quote(bad)} of {quote(word)} is not a finite "
                 "float32 number (NaN, infinite, or beyond 3.4e38).")
         if word in seen:
             raise ValueError(
-                f"{path}:{line_number}: {word!r:.40} already appeared on line "
+                f"{path}:{line_number}: {quote(word)} already appeared on line "
                 f"{seen[word]}."
             )
         seen[word] = line_number
@@ -57,4 +60,26 @@ def load_text_vectors(path, max_words=None):
             break
     if not words:
         raise ValueError(f"{path}: no vectors found.")
+    wanted = count if max_words is None or count is None else min(count, max_words)
+    if wanted is not None and len(words) < wanted:
+        raise ValueError(f"{path}: the header promises {count} vectors; the file holds "
+                         f"{len(words)} (truncated?).")
     return words, np.stack(rows)
+
+
+def check_table_rows(matrix, source, words):
+    """`matrix` as float32 rows; raises ValueError naming `source` and the
+    first row (and its word) holding a value that is not a finite float32
+    number, or when it does not hold numbers."""
+    matrix = np.asarray(matrix)
+    if not np.issubdtype(matrix.dtype, np.number):
+        raise ValueError(f"{source} holds {matrix.dtype} values; expected numbers.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        rows = matrix.astype(np.float32)
+    finite = np.isfinite(rows).reshape(len(rows), -1).all(axis=1) if rows.ndim else True
+    if not np.all(finite):
+        row = int(np.argmin(finite))
+        word = f" ({quote(words[row])})" if row < len(words) else ""
+        raise ValueError(f"{source}: row {row}{word} holds a value that is not a finite float32 "
+                         "number (NaN, infinite, or beyond 3.4e38).")
+    return rows

@@ -228,11 +228,7 @@ TEST(SegmenterTest, DoubleArrayTrieMatchesNaiveSplitting) {
 // Recomputes a hand-edited buffer's checksum, so that validation reaches the
 // structural checks.
 void Reseal(std::string* buffer) {
-  auto* bytes = reinterpret_cast<uint8_t*>(buffer->data());
-  const uint64_t sum = Fingerprint64(bytes + kChecksumEnd, buffer->size() - kChecksumEnd);
-  const uint32_t lo = static_cast<uint32_t>(sum), hi = static_cast<uint32_t>(sum >> 32);
-  std::memcpy(bytes + kFieldChecksumLo, &lo, 4);
-  std::memcpy(bytes + kFieldChecksumHi, &hi, 4);
+  SealModel(reinterpret_cast<uint8_t*>(buffer->data()), buffer->size());
 }
 
 void SetU32At(std::string* buffer, size_t at, uint32_t v) {
@@ -253,8 +249,8 @@ TEST(ValidatorTest, RejectsTheOldFormatVersion) {
   MustBuild(SmallConfig(), &buffer);
   SetU32At(&buffer, kFieldVersion, 1);
   ModelView view;
-  EXPECT_NE(Validate(buffer, &view).find("version 1 is not supported (this build reads "
-                                         "version 2); rebuild the model"),
+  EXPECT_NE(Validate(buffer, &view).find("version 1 was built by an older tf_dynemb (this "
+                                         "build reads version 3); rebuild it"),
             std::string::npos);
 }
 

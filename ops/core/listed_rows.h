@@ -22,17 +22,11 @@ void EmbedWordsListingRows(const ModelView& m, int64_t begin, int64_t end,
                            int64_t dim, T* out, int32_t* kinds,
                            std::vector<uint32_t>* rows, uint32_t* counts) {
   std::vector<float> acc(dim);
+  RowVector sink{rows};
   for (int64_t i = begin; i < end; ++i) {
     const auto bytes_len = word(i);
     const size_t start = rows->size();
-    const WordRows info =
-        ClassifyWord(m, bytes_len.first, bytes_len.second,
-                     [&](uint32_t row) { rows->push_back(row); });
-    kinds[i] = info.kind;
-    if (info.kind != kPieces) {
-      rows->resize(start);
-      if (info.num_rows == 1) rows->push_back(info.row);
-    }
+    kinds[i] = ClassifyWord(m, bytes_len.first, bytes_len.second, sink).kind;
     const uint32_t count = static_cast<uint32_t>(rows->size() - start);
     counts[i] = count;
     PoolRows(rows->data() + start, count, CombinerWeight(combiner, count),

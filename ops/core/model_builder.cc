@@ -218,14 +218,25 @@ std::string CheckConfig(const ModelConfig& c) {
     return "`suffix_indicator` must have 1 to 64 bytes, none of them NUL. "
            "Received: suffix_indicator=" + QuoteBytes(c.suffix_indicator);
   }
+  if (c.num_ngram_buckets < 0) {
+    return "`num_ngram_buckets` must be >= 0. Received: num_ngram_buckets=" +
+           std::to_string(c.num_ngram_buckets);
+  }
+  if (c.min_n < 1 || c.min_n > c.max_n || c.max_n > kMaxNgramLength) {
+    return "`min_n` and `max_n` must satisfy 1 <= min_n <= max_n <= " +
+           std::to_string(kMaxNgramLength) + ". Received: min_n=" + std::to_string(c.min_n) +
+           ", max_n=" + std::to_string(c.max_n);
+  }
+  // Two counts below 2^63 and the sizes cannot overflow 64 bits.
   const uint64_t rows = c.words.size() + c.pieces.size() +
-                        static_cast<uint64_t>(c.num_oov_buckets);
+                        static_cast<uint64_t>(c.num_oov_buckets) +
+                        static_cast<uint64_t>(c.num_ngram_buckets);
   if (rows > kMaxRows) {
     return "The model would have " + std::to_string(rows) + " rows (" +
            std::to_string(c.words.size()) + " words + " +
            std::to_string(c.pieces.size()) + " pieces + num_oov_buckets=" +
-           std::to_string(c.num_oov_buckets) +
-           "); at most 2147483647 are allowed.";
+           std::to_string(c.num_oov_buckets) + " + num_ngram_buckets=" +
+           std::to_string(c.num_ngram_buckets) + "); at most 2147483647 are allowed.";
   }
   for (size_t i = 0; i < c.words.size(); ++i) {
     if (c.words[i].empty()) {
@@ -314,12 +325,22 @@ std::string BuildModel(const ModelConfig& c, std::string* model) {
   out.SetU32(kFieldSuffixRoot, suffix_root);
   out.SetU32(kFieldMaxPieceBytes, max_piece_bytes);
   out.SetU32(kFieldMaxWordProbes, max_word_probes);
-  const uint64_t checksum =
-      Fingerprint64(Bytes(buf) + kChecksumEnd, buf.size() - kChecksumEnd);
-  out.SetU32(kFieldChecksumLo, static_cast<uint32_t>(checksum));
-  out.SetU32(kFieldChecksumHi, static_cast<uint32_t>(checksum >> 32));
+  out.SetU32(kFieldNumNgramBuckets, static_cast<uint32_t>(c.num_ngram_buckets));
+  out.SetU32(kFieldNgramLengths,
+             static_cast<uint32_t>(c.min_n) | (static_cast<uint32_t>(c.max_n) << 8));
+  out.SetU32(kFieldFlags, c.compose_words ? kFlagComposeWords : 0u);
+  SealModel(reinterpret_cast<uint8_t*>(buf.data()), buf.size());
   *model = std::move(buf);
   return "";
+}
+
+void SealModel(uint8_t* data, uint64_t size) {
+  if (size < kChecksumEnd) return;
+  const uint64_t checksum = Fingerprint64(data + kChecksumEnd, size - kChecksumEnd);
+  const uint32_t lo = static_cast<uint32_t>(checksum);
+  const uint32_t hi = static_cast<uint32_t>(checksum >> 32);
+  std::memcpy(data + kFieldChecksumLo, &lo, sizeof(lo));
+  std::memcpy(data + kFieldChecksumHi, &hi, sizeof(hi));
 }
 
 }  // namespace tf_dynemb

@@ -17,11 +17,22 @@ struct ModelConfig {
   int64_t max_bytes_per_word = 100;
   // Empty means no unknown token; otherwise it must be one of `pieces`.
   std::string_view unknown_token;
+  // Character n-gram buckets (0: none) and their lengths in characters.
+  int64_t num_ngram_buckets = 0;
+  int64_t min_n = 3;
+  int64_t max_n = 6;
+  // A listed word's vector also pools its pieces' and n-grams' rows.
+  bool compose_words = false;
 };
 
 // Serializes `config` into `model`. Returns an empty string on success, or a
 // message that names the offending argument and the value received.
 std::string BuildModel(const ModelConfig& config, std::string* model);
+
+// Writes the checksum of the model buffer data[0, size) into its header (the
+// builder's last step; tests and the fuzzer reseal hand-edited buffers so).
+// Buffers shorter than the checksummed header are left alone.
+void SealModel(uint8_t* data, uint64_t size);
 
 }  // namespace tf_dynemb
 

@@ -1,13 +1,14 @@
 // The vocabulary model buffer: layout, and an O(1) bounds-checked view of it.
 //
-// Layout (little-endian, all u32 unless noted), version 2:
+// Layout (little-endian, all u32 unless noted), version 3:
 //   [0, 64)    header: magic "TFDE", version, checksum (Fingerprint64 of bytes
 //              [16, size) as two u32), total size, counts, unknown row,
-//              suffix-indicator trie node, longest piece, longest word probe.
+//              suffix-indicator trie node, longest piece, longest word probe,
+//              n-gram buckets, n-gram lengths, flags.
 //   [64, 120)  seven section references {offset, count}, see `Section`.
 //   sections   word and piece strings (offsets + bytes), an open-addressing
 //              table of word ids, and one double-array trie of every piece.
-// Version 1 (sorted trie edges, binary-searched) is rejected: rebuild it.
+// Versions 1 and 2 (no n-gram fields) are refused: rebuild the model.
 // ParseModel() checks only what makes every later access in-bounds; the full
 // check (checksum, ids in range, every word and piece findable, the trie a
 // tree) is ValidateModel().
@@ -22,7 +23,7 @@
 namespace tf_dynemb {
 
 constexpr uint32_t kModelMagic = 0x45444654u;  // "TFDE" read little-endian.
-constexpr uint32_t kModelVersion = 2;
+constexpr uint32_t kModelVersion = 3;
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 constexpr uint32_t kHeaderBytes = 64;
 constexpr uint32_t kChecksumEnd = 16;  // The checksum covers [16, size).
@@ -64,12 +65,22 @@ enum HeaderField : uint32_t {
   kFieldSuffixRoot = 40,
   kFieldMaxPieceBytes = 44,  // bytes of the longest piece: caps trie walks
   kFieldMaxWordProbes = 48,  // slots the longest word-table probe visits
+  kFieldNumNgramBuckets = 52,
+  kFieldNgramLengths = 56,  // min_n | max_n << 8, other bits 0
+  kFieldFlags = 60,         // kFlagComposeWords; other bits 0
 };
+
+// Header flags.
+constexpr uint32_t kFlagComposeWords = 1u;  // a listed word also pools S(w)
+
+// Character n-grams are 1 to kMaxNgramLength characters long.
+constexpr uint32_t kMaxNgramLength = 16;
 
 enum class ModelError : int {
   kOk = 0,
   kTooSmall,
   kBadMagic,
+  kOldVersion,  // built by an older tf_dynemb
   kBadVersion,
   kSizeMismatch,
   kSectionOutOfBounds,
@@ -127,9 +138,17 @@ struct ModelView {
   uint32_t num_units = 0;
   uint32_t max_piece_bytes = 0;
   uint32_t max_word_probes = 0;
+  uint32_t num_ngram_buckets = 0;  // G: rows after the oov buckets
+  uint32_t min_n = 0;              // n-gram lengths, read when G > 0
+  uint32_t max_n = 0;
+  uint32_t flags = 0;
 
-  TFDYNEMB_HD uint32_t num_rows() const {
+  TFDYNEMB_HD bool compose_words() const { return (flags & kFlagComposeWords) != 0; }
+  TFDYNEMB_HD uint32_t ngram_offset() const {
     return num_words + num_pieces + num_buckets;
+  }
+  TFDYNEMB_HD uint32_t num_rows() const {
+    return num_words + num_pieces + num_buckets + num_ngram_buckets;
   }
 };
 
@@ -157,8 +176,9 @@ TFDYNEMB_HD inline ModelError ParseModel(const uint8_t* data, uint64_t size,
                                          ModelView* view) {
   if (size < kModelPrefixBytes) return ModelError::kTooSmall;
   if (LoadU32(data + kFieldMagic) != kModelMagic) return ModelError::kBadMagic;
-  if (LoadU32(data + kFieldVersion) != kModelVersion) {
-    return ModelError::kBadVersion;
+  const uint32_t version = LoadU32(data + kFieldVersion);
+  if (version != kModelVersion) {
+    return version < kModelVersion ? ModelError::kOldVersion : ModelError::kBadVersion;
   }
   if (LoadU32(data + kFieldTotalSize) != size) return ModelError::kSizeMismatch;
   ModelView v;
@@ -170,7 +190,13 @@ TFDYNEMB_HD inline ModelError ParseModel(const uint8_t* data, uint64_t size,
   v.suffix_root = LoadU32(data + kFieldSuffixRoot);
   v.max_piece_bytes = LoadU32(data + kFieldMaxPieceBytes);
   v.max_word_probes = LoadU32(data + kFieldMaxWordProbes);
-  if (static_cast<uint64_t>(v.num_words) + v.num_pieces + v.num_buckets >
+  v.num_ngram_buckets = LoadU32(data + kFieldNumNgramBuckets);
+  const uint32_t lengths = LoadU32(data + kFieldNgramLengths);
+  v.min_n = lengths & 0xFF;
+  v.max_n = (lengths >> 8) & 0xFF;
+  v.flags = LoadU32(data + kFieldFlags);
+  if (static_cast<uint64_t>(v.num_words) + v.num_pieces + v.num_buckets +
+          v.num_ngram_buckets >
       kMaxRows) {
     return ModelError::kTooManyRows;
   }

@@ -138,6 +138,11 @@ std::string DescribeModelError(ModelError error, const uint8_t* data,
     case ModelError::kBadMagic:
       return "model buffer does not start with the tf_dynemb magic 'TFDE'; "
              "got " + Hex(LoadU32(data)) + got;
+    case ModelError::kOldVersion:
+      return "model format version " + std::to_string(LoadU32(data + kFieldVersion)) +
+             " was built by an older tf_dynemb (this build reads version " +
+             std::to_string(kModelVersion) +
+             "); rebuild it with tf_dynemb.build_model from the same vocabularies" + got;
     case ModelError::kBadVersion:
       return "model format version " + std::to_string(LoadU32(data + 4)) +
              " is not supported (this build reads version " +
@@ -184,6 +189,17 @@ std::string ValidateModel(const uint8_t* data, uint64_t size, ModelView* view) {
     problem = "the longest piece has " + std::to_string(m.max_piece_bytes) +
               " bytes; a model allows " + std::to_string(kMaxPieceBytes) +
               " plus the suffix indicator";
+  } else if ((m.flags & ~kFlagComposeWords) != 0) {
+    problem = "unknown flag bits " + Hex(m.flags & ~kFlagComposeWords) +
+              " in the header (flags " + Hex(m.flags) + ")";
+  } else if ((LoadU32(data + kFieldNgramLengths) & ~0xFFFFu) != 0) {
+    problem = "the n-gram lengths field " + Hex(LoadU32(data + kFieldNgramLengths)) +
+              " has bits set beyond min_n and max_n";
+  } else if (m.num_ngram_buckets > 0 &&
+             (m.min_n < 1 || m.min_n > m.max_n || m.max_n > kMaxNgramLength)) {
+    problem = "n-gram lengths min_n=" + std::to_string(m.min_n) +
+              ", max_n=" + std::to_string(m.max_n) + " are not within 1 <= min_n <= max_n <= " +
+              std::to_string(kMaxNgramLength);
   } else if (m.unknown_row != kNoId &&
              (m.unknown_row < m.num_words ||
               m.unknown_row >= m.num_words + m.num_pieces)) {

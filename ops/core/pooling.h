@@ -19,10 +19,15 @@ namespace tf_dynemb {
 // CPU cycles EmbedWords spends on one word with `row_bytes`-byte rows, for
 // the thread pool's cost model: about 150 to classify it (hash, probe, walk,
 // branch misses; bench/core_bench.cc) plus the row read and written, about a
-// cycle per 8 bytes. TF runs a range on one thread below ~100,000 cycles, so
-// the estimate decides from which batch size both cores take part.
-constexpr int64_t EmbedCyclesPerWord(int64_t row_bytes) {
-  return 150 + row_bytes / 8;
+// cycle per 8 bytes. With character n-grams an out-of-vocabulary word pools
+// some 20 rows, each hashed and read, and with composed words every word
+// does: the core bench measured 4x and 11x the time a word. TF runs a range
+// on one thread below ~100,000 cycles, so the estimate decides from which
+// batch size both cores take part.
+inline int64_t EmbedCyclesPerWord(int64_t row_bytes, const ModelView& m) {
+  const int64_t plain = 150 + row_bytes / 8;
+  if (m.num_ngram_buckets == 0) return plain;
+  return plain * (m.compose_words() ? 11 : 4);
 }
 
 // Below this many cycles of work a batch is embedded on the calling thread:
@@ -103,12 +108,22 @@ class RepeatMemo {
   std::vector<Slot> slots_;
 };
 
+// A row sink (segmenter.h) appending to a vector.
+struct RowVector {
+  static constexpr bool kListsRows = true;
+  std::vector<uint32_t>* rows;
+  void Add(uint32_t row) { rows->push_back(row); }
+  uint64_t Size() const { return rows->size(); }
+  void Truncate(uint64_t size) { rows->resize(size); }
+};
+
 // Embeds words [begin, end) on one thread: word(i) gives word i's bytes and
 // length; out[i * dim, (i + 1) * dim) gets its pooled vector and kinds[i] its
 // kind, as ClassifyWord and PoolRows give them (the first steps of
-// ClassifyWord are spelled out here to keep the hash for the memo). Each word
-// is walked once: a split word's piece rows are gathered as the split finds
-// them, then pooled; a repeated unlisted word is copied from its first output
+// ClassifyWord are spelled out here to keep the hash for the memo). A listed
+// word of a model that does not compose words is one probe and one row copy.
+// Any other word is walked once: its rows are gathered as the walk finds
+// them, then pooled; a repeated word is copied from its first output
 // (RepeatMemo), which holds the same values.
 // (Classifying a window of words first and prefetching their rows was slower
 // here: see docs/benchmarks.md.)
@@ -117,8 +132,10 @@ void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
                 int32_t combiner, const T* table, int64_t dim, T* out,
                 int32_t* kinds) {
   std::vector<uint32_t> rows;
+  RowVector sink{&rows};
   std::vector<float> acc(dim);
   RepeatMemo memo(end - begin);
+  const bool compose = m.compose_words();
   const size_t row_bytes = sizeof(T) * static_cast<size_t>(dim);
   for (int64_t i = begin; i < end; ++i) {
     const auto bytes_len = word(i);
@@ -132,7 +149,7 @@ void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
     }
     const uint64_t hash = Fingerprint64(w, len);
     const uint32_t id = FindWord(m, w, len, hash);
-    if (id != kNoId) {
+    if (id != kNoId && !compose) {
       kinds[i] = kWord;
       std::memcpy(dst, table + static_cast<int64_t>(id) * dim, row_bytes);
       continue;
@@ -147,13 +164,9 @@ void EmbedWords(const ModelView& m, int64_t begin, int64_t end, WordAt&& word,
       }
     }
     rows.clear();
-    const WordRows info = ClassifyUnlisted(
-        m, w, len, hash, [&](uint32_t row) { rows.push_back(row); });
+    const WordRows info = id != kNoId ? ListedWordRows(m, w, len, id, sink)
+                                      : ClassifyUnlisted(m, w, len, hash, sink);
     kinds[i] = info.kind;
-    if (info.kind != kPieces) {
-      rows.clear();
-      if (info.num_rows == 1) rows.push_back(info.row);
-    }
     const uint32_t count = static_cast<uint32_t>(rows.size());
     PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim,
              acc.data(), dst);
@@ -169,12 +182,8 @@ int32_t EmbedWord(const ModelView& m, const uint8_t* w, uint64_t len,
                   int32_t combiner, const T* table, int64_t dim, float* acc,
                   T* out) {
   std::vector<uint32_t> rows;
-  const WordRows info =
-      ClassifyWord(m, w, len, [&](uint32_t row) { rows.push_back(row); });
-  if (info.kind != kPieces) {
-    rows.clear();
-    if (info.num_rows == 1) rows.push_back(info.row);
-  }
+  RowVector sink{&rows};
+  const WordRows info = ClassifyWord(m, w, len, sink);
   const uint32_t count = static_cast<uint32_t>(rows.size());
   PoolRows(rows.data(), count, CombinerWeight(combiner, count), table, dim, acc,
            out);

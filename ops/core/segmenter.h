@@ -1,7 +1,9 @@
-// Maps one word to its embedding-table rows, following the lookup contract:
-// PAD (empty) -> no rows; WORD -> its row; PIECES -> WordPiece rows; BUCKET ->
+// Maps one word to its embedding-table rows, following the lookup contract
+// (docs/design.md): PAD (empty) -> no rows; WORD -> its row (++ S(w) when the
+// model composes words); PIECES -> P(w) ++ N(w); NGRAMS -> N(w); BUCKET ->
 // Fingerprint64 bucket row; UNKNOWN -> the unknown token's row or no rows.
-// Host and device run this same code.
+// P(w) are WordPiece rows, N(w) character n-gram rows. Host and device run
+// this same code.
 #ifndef TF_DYNEMB_OPS_CORE_SEGMENTER_H_
 #define TF_DYNEMB_OPS_CORE_SEGMENTER_H_
 
@@ -21,16 +23,19 @@ enum WordKind : int32_t {
   kPieces = 2,
   kBucket = 3,
   kUnknown = 4,
+  kNgrams = 5,
 };
 
 enum Combiner : int32_t { kMean = 0, kSum = 1, kSqrtN = 2 };
 
-// How one word maps to rows. For kPieces, `num_rows` pieces follow and are
-// produced by ForEachPieceRow; otherwise `row` is the only row, if any.
+// How one word maps to rows: `row` (the word, bucket or unknown row, or
+// kNoId), then num_pieces rows of P(w), then num_ngrams rows of N(w).
 struct WordRows {
   int32_t kind = kPad;
   uint32_t num_rows = 0;
   uint32_t row = kNoId;
+  uint32_t num_pieces = 0;
+  uint32_t num_ngrams = 0;
 };
 
 // The weight each of a word's m rows carries under `combiner`.
@@ -151,79 +156,211 @@ TFDYNEMB_HD inline uint32_t SplitPieces(const ModelView& m, const uint8_t* w,
   return count;
 }
 
-struct IgnoreRow {
-  TFDYNEMB_HD void operator()(uint32_t) const {}
+// Rows a sink of rows receives, in order: Add(row); Size(); Truncate(size)
+// (undoes the Adds after `size`). A sink with kListsRows false only counts:
+// n-gram rows are then counted without hashing each n-gram.
+struct RowCounter {
+  static constexpr bool kListsRows = false;
+  uint64_t size = 0;
+  TFDYNEMB_HD void Add(uint32_t) { ++size; }
+  TFDYNEMB_HD uint64_t Size() const { return size; }
+  TFDYNEMB_HD void Truncate(uint64_t s) { size = s; }
 };
 
-// The kind and rows of a non-empty w that is not a listed word (FindWord
-// gave kNoId), given its Fingerprint64 `hash`; visit as in ClassifyWord.
+// The bounded word "<" + w + ">" of a word of at most kMaxBytesPerWord bytes,
+// cut into characters: a character starts at every byte that is not a UTF-8
+// continuation byte (b & 0xC0 != 0x80); continuation bytes belong to the
+// character before them. Character c is bytes [starts[c], starts[c + 1]).
+struct BoundedWord {
+  uint8_t bytes[kMaxBytesPerWord + 2];
+  uint16_t starts[kMaxBytesPerWord + 3];
+  uint32_t num_chars = 0;
+
+  TFDYNEMB_HD TFDYNEMB_INLINE static bool StartsCharacter(uint8_t b) {
+    return (b & 0xC0) != 0x80;
+  }
+  // len <= kMaxBytesPerWord (the caller checks).
+  TFDYNEMB_HD void Cut(const uint8_t* w, uint32_t len) {
+    bytes[0] = '<';
+    for (uint32_t i = 0; i < len; ++i) bytes[i + 1] = w[i];
+    bytes[len + 1] = '>';
+    num_chars = 0;
+    for (uint32_t i = 0; i < len + 2; ++i) {
+      if (StartsCharacter(bytes[i])) starts[num_chars++] = static_cast<uint16_t>(i);
+    }
+    starts[num_chars] = static_cast<uint16_t>(len + 2);
+  }
+};
+
+// Whether w has n-gram rows at all: G > 0 and len(w) <= max_bytes_per_word
+// (and within the bounded word's buffer, whatever an unvalidated header says).
+TFDYNEMB_HD TFDYNEMB_INLINE bool HasNgrams(const ModelView& m, uint64_t len) {
+  return m.num_ngram_buckets > 0 && len <= m.max_bytes_per_word && len <= kMaxBytesPerWord;
+}
+
+// The number of n-grams, min_n to max_n characters, of a bounded word of
+// `chars` characters: max(0, chars - n + 1) for each n.
+TFDYNEMB_HD TFDYNEMB_INLINE uint32_t NgramsOf(const ModelView& m, uint32_t chars) {
+  uint32_t count = 0;
+  for (uint32_t n = m.min_n < 1 ? 1 : m.min_n; n <= m.max_n && n <= chars; ++n) {
+    count += chars - n + 1;
+  }
+  return count;
+}
+
+// |N(w)|, counted without hashing.
+TFDYNEMB_HD inline uint32_t CountNgramRows(const ModelView& m, const uint8_t* w,
+                                           uint64_t len) {
+  if (!HasNgrams(m, len)) return 0;
+  uint32_t chars = 2;  // the markers
+  for (uint64_t i = 0; i < len; ++i) chars += BoundedWord::StartsCharacter(w[i]);
+  return NgramsOf(m, chars);
+}
+
+// Calls visit(row) for each row of N(w): the n-grams of the bounded word,
+// by length n from min_n to max_n, then by start; row = ngram_offset +
+// Fingerprint64(n-gram bytes) mod G (tf.strings.to_hash_bucket_fast). Returns
+// their number.
 template <typename Visit>
-TFDYNEMB_HD inline WordRows ClassifyUnlisted(const ModelView& m, const uint8_t* w,
-                                             uint64_t len, uint64_t hash,
-                                             Visit&& visit) {
-  WordRows out;
-  if (m.num_pieces > 0 && len <= m.max_bytes_per_word) {
-    const uint32_t offset = m.num_words;
-    const uint32_t pieces = SplitPieces(
-        m, w, static_cast<uint32_t>(len),
-        [&](uint32_t piece) { visit(offset + piece); });
-    if (pieces > 0) {
-      out.kind = kPieces;
-      out.num_rows = pieces;
-      return out;
+TFDYNEMB_HD inline uint32_t ForEachNgramRow(const ModelView& m, const uint8_t* w,
+                                            uint64_t len, Visit&& visit) {
+  if (!HasNgrams(m, len)) return 0;
+  BoundedWord b;
+  b.Cut(w, static_cast<uint32_t>(len));
+  const uint32_t offset = m.ngram_offset();
+  uint32_t count = 0;
+  for (uint32_t n = m.min_n < 1 ? 1 : m.min_n; n <= m.max_n && n <= b.num_chars; ++n) {
+    for (uint32_t c = 0; c + n <= b.num_chars; ++c) {
+      const uint32_t begin = b.starts[c];
+      const uint64_t hash = Fingerprint64(b.bytes + begin, b.starts[c + n] - begin);
+      visit(offset + static_cast<uint32_t>(hash % m.num_ngram_buckets));
+      ++count;
     }
   }
-  if (m.num_buckets > 0) {
-    out.kind = kBucket;
-    out.num_rows = 1;
-    out.row = m.num_words + m.num_pieces +
-              static_cast<uint32_t>(hash % m.num_buckets);
-    return out;
+  return count;
+}
+
+// Adds offset + id to a sink for each id visited.
+template <typename Sink>
+struct AddToSink {
+  Sink* sink;
+  uint32_t offset;
+  TFDYNEMB_HD_TEMPLATE
+  TFDYNEMB_HD void operator()(uint32_t id) const { sink->Add(offset + id); }
+};
+
+// Adds P(w), the piece rows of w, to `sink` when w splits (nothing when it
+// does not, or pieces are empty, or w is longer than max_bytes_per_word).
+// Returns their number.
+TFDYNEMB_HD_TEMPLATE
+template <typename Sink>
+TFDYNEMB_HD inline uint32_t AddPieceRows(const ModelView& m, const uint8_t* w, uint64_t len,
+                                         Sink& sink) {
+  if (m.num_pieces == 0 || len > m.max_bytes_per_word) return 0;
+  const uint64_t start = sink.Size();
+  const uint32_t offset = m.num_words;
+  const uint32_t pieces =
+      SplitPieces(m, w, static_cast<uint32_t>(len), AddToSink<Sink>{&sink, offset});
+  if (pieces == 0) sink.Truncate(start);
+  return pieces;
+}
+
+// Adds N(w) to `sink`; returns their number.
+TFDYNEMB_HD_TEMPLATE
+template <typename Sink>
+TFDYNEMB_HD inline uint32_t AddNgramRows(const ModelView& m, const uint8_t* w, uint64_t len,
+                                         Sink& sink) {
+  if constexpr (Sink::kListsRows) {
+    return ForEachNgramRow(m, w, len, AddToSink<Sink>{&sink, 0});
+  } else {
+    const uint32_t count = CountNgramRows(m, w, len);
+    sink.size += count;
+    return count;
   }
-  out.kind = kUnknown;
-  if (m.unknown_row < m.num_rows()) {
-    out.num_rows = 1;
-    out.row = m.unknown_row;
+}
+
+TFDYNEMB_HD TFDYNEMB_INLINE void CountRows(WordRows* out) {
+  out->num_rows = (out->row != kNoId ? 1 : 0) + out->num_pieces + out->num_ngrams;
+}
+
+// A listed word (id `word`): its row, then S(w) when the model composes words.
+TFDYNEMB_HD_TEMPLATE
+template <typename Sink>
+TFDYNEMB_HD inline WordRows ListedWordRows(const ModelView& m, const uint8_t* w, uint64_t len,
+                                           uint32_t word, Sink& sink) {
+  WordRows out;
+  out.kind = kWord;
+  out.row = word;
+  sink.Add(word);
+  if (m.compose_words()) {
+    out.num_pieces = AddPieceRows(m, w, len, sink);
+    out.num_ngrams = AddNgramRows(m, w, len, sink);
   }
+  CountRows(&out);
   return out;
 }
 
-// Decides the kind of w and, for single-row kinds, its row. For kPieces,
-// visit(row) is called for each piece row as the split finds it (one walk);
-// if the kind returned is not kPieces, rows visited so far are void.
-template <typename Visit>
-TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
-                                         uint64_t len, Visit&& visit) {
+// The kind and rows of a non-empty w that is not a listed word (FindWord
+// gave kNoId), given its Fingerprint64 `hash`: PIECES (P(w) ++ N(w)), else
+// NGRAMS (N(w)), else BUCKET, else UNKNOWN. Its rows go to `sink`.
+TFDYNEMB_HD_TEMPLATE
+template <typename Sink>
+TFDYNEMB_HD inline WordRows ClassifyUnlisted(const ModelView& m, const uint8_t* w,
+                                             uint64_t len, uint64_t hash, Sink& sink) {
   WordRows out;
-  if (len == 0) return out;
+  out.num_pieces = AddPieceRows(m, w, len, sink);
+  out.num_ngrams = AddNgramRows(m, w, len, sink);
+  if (out.num_pieces > 0) {
+    out.kind = kPieces;
+  } else if (out.num_ngrams > 0) {
+    out.kind = kNgrams;
+  } else if (m.num_buckets > 0) {
+    out.kind = kBucket;
+    out.row = m.num_words + m.num_pieces + static_cast<uint32_t>(hash % m.num_buckets);
+    sink.Add(out.row);
+  } else {
+    out.kind = kUnknown;
+    if (m.unknown_row < m.num_rows()) {
+      out.row = m.unknown_row;
+      sink.Add(out.row);
+    }
+  }
+  CountRows(&out);
+  return out;
+}
+
+// Decides the kind of w and sends its rows to `sink`, in the order
+// ForEachRow visits them.
+TFDYNEMB_HD_TEMPLATE
+template <typename Sink>
+TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w, uint64_t len,
+                                         Sink& sink) {
+  if (len == 0) return WordRows();
   const uint64_t hash = Fingerprint64(w, len);
   const uint32_t word = FindWord(m, w, len, hash);
-  if (word != kNoId) {
-    out.kind = kWord;
-    out.num_rows = 1;
-    out.row = word;
-    return out;
-  }
-  return ClassifyUnlisted(m, w, len, hash, visit);
+  if (word != kNoId) return ListedWordRows(m, w, len, word, sink);
+  return ClassifyUnlisted(m, w, len, hash, sink);
 }
 
-TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w,
-                                         uint64_t len) {
-  return ClassifyWord(m, w, len, IgnoreRow());
+// The kind of w and how many rows of each part it has (rows counted, not
+// listed: see ForEachRow).
+TFDYNEMB_HD inline WordRows ClassifyWord(const ModelView& m, const uint8_t* w, uint64_t len) {
+  RowCounter counter;
+  return ClassifyWord(m, w, len, counter);
 }
 
-// Calls visit(row) for every row of w, given its classification.
+// Calls visit(row) for every row of w, given its classification: the word,
+// bucket or unknown row, then P(w), then N(w).
 template <typename Visit>
-TFDYNEMB_HD inline void ForEachRow(const ModelView& m, const uint8_t* w,
-                                   uint64_t len, const WordRows& rows,
-                                   Visit&& visit) {
-  if (rows.kind == kPieces) {
+TFDYNEMB_HD inline void ForEachRow(const ModelView& m, const uint8_t* w, uint64_t len,
+                                   const WordRows& rows, Visit&& visit) {
+  if (rows.row != kNoId) visit(rows.row);
+  if (rows.num_pieces > 0) {
     const uint32_t offset = m.num_words;
     SplitPieces(m, w, static_cast<uint32_t>(len),
                 [&](uint32_t piece) { visit(offset + piece); });
-  } else if (rows.num_rows == 1) {
-    visit(rows.row);
   }
+  if (rows.num_ngrams > 0) ForEachNgramRow(m, w, len, visit);
 }
 
 }  // namespace tf_dynemb

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ops/core/fingerprint64.h"
+#include "ops/core/model_builder.h"
 #include "ops/core/model_format.h"
 #include "ops/core/model_validator.h"
 #include "ops/core/pooling.h"
@@ -56,24 +57,13 @@ Input Split(const uint8_t* data, size_t size) {
   return in;
 }
 
-// Recomputes the checksum over [16, size) when the buffer is long enough.
-void Reseal(std::vector<uint8_t>* model) {
-  if (model->size() < tf_dynemb::kChecksumEnd) return;
-  const uint64_t sum = tf_dynemb::Fingerprint64(
-      model->data() + tf_dynemb::kChecksumEnd,
-      model->size() - tf_dynemb::kChecksumEnd);
-  const uint32_t lo = static_cast<uint32_t>(sum), hi = static_cast<uint32_t>(sum >> 32);
-  std::memcpy(model->data() + tf_dynemb::kFieldChecksumLo, &lo, 4);
-  std::memcpy(model->data() + tf_dynemb::kFieldChecksumHi, &hi, 4);
-}
-
 // Classifies every word and walks its rows; traps on a broken promise.
 void CheckWords(const ModelView& m, const std::vector<std::string>& words) {
   const uint64_t rows_total = m.num_rows();
   for (const std::string& w : words) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(w.data());
     const tf_dynemb::WordRows rows = tf_dynemb::ClassifyWord(m, bytes, w.size());
-    if (rows.kind < tf_dynemb::kPad || rows.kind > tf_dynemb::kUnknown) __builtin_trap();
+    if (rows.kind < tf_dynemb::kPad || rows.kind > tf_dynemb::kNgrams) __builtin_trap();
     uint32_t seen = 0;
     tf_dynemb::ForEachRow(m, bytes, w.size(), rows, [&](uint32_t row) {
       if (row >= rows_total) __builtin_trap();
@@ -91,8 +81,9 @@ void EmbedWords(const ModelView& m, const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(w.data());
     tf_dynemb::EmbedWord(m, bytes, w.size(), combiner, table.data(), kDim, acc, out);
-    // Rows hold 0.5 and a word has at most one piece per byte.
-    const float most = 0.5f * static_cast<float>(w.size() + 1);
+    // Rows hold 0.5; a sum is at most 0.5 a row.
+    const uint32_t rows = tf_dynemb::ClassifyWord(m, bytes, w.size()).num_rows;
+    const float most = 0.5f * static_cast<float>(rows > 1 ? rows : 1);
     for (float v : out) {
       if (!(v >= 0.0f && v <= most)) __builtin_trap();
     }
@@ -105,7 +96,7 @@ void EmbedWords(const ModelView& m, const std::vector<std::string>& words) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tf_dynemb::Fingerprint64(data, size);
   Input in = Split(data, size);
-  if (in.flags & 1) Reseal(&in.model);
+  if (in.flags & 1) tf_dynemb::SealModel(in.model.data(), in.model.size());
   // A heap copy of the exact size, so the sanitizer sees any read past it.
   const std::vector<uint8_t> model(in.model);
   ModelView parsed;

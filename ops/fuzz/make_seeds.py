@@ -42,6 +42,14 @@ def models():
                                   b"a" * 255, b"a" * 256]
     yield "default", tf_dynemb.build_model(words[:60], pieces[:120], 50), [
         w.encode() for w in words[:20]] + [b"tokenization", b"unfathomable", b"qzxv"]
+    ngram_words = [b"the", b"unaffable", b"\xc3\xa9t\xc3\xa9", b"\x80\xbf", b"a", b"x" * 12,
+                   b"x" * 13, b""]
+    yield "ngrams", tf_dynemb.build_model(
+        ["the"], ["un", "##aff", "##able"], 2, max_bytes_per_word=12, num_ngram_buckets=7,
+        min_n=1, max_n=4), ngram_words
+    yield "composed", tf_dynemb.build_model(
+        ["the", "unaffable"], ["un", "##aff"], 0, max_bytes_per_word=255, num_ngram_buckets=50,
+        min_n=3, max_n=16, compose_words=True), ngram_words + [b"q" * 255, b"q" * 256]
 
 
 def main(output_dir):

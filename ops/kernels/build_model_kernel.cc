@@ -21,6 +21,10 @@ class BuildModelOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("suffix_indicator", &suffix_indicator_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("max_bytes_per_word", &max_bytes_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("unknown_token", &unknown_token_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("num_ngram_buckets", &num_ngram_buckets_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("min_n", &min_n_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("max_n", &max_n_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("compose_words", &compose_words_));
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -31,6 +35,10 @@ class BuildModelOp : public OpKernel {
     config.suffix_indicator = suffix_indicator_;
     config.max_bytes_per_word = max_bytes_;
     config.unknown_token = unknown_token_;
+    config.num_ngram_buckets = num_ngram_buckets_;
+    config.min_n = min_n_;
+    config.max_n = max_n_;
+    config.compose_words = compose_words_;
     std::string model;
     const std::string error = BuildModel(config, &model);
     OP_REQUIRES(ctx, error.empty(), absl::InvalidArgumentError(error));
@@ -60,6 +68,10 @@ class BuildModelOp : public OpKernel {
   std::string suffix_indicator_;
   int64_t max_bytes_;
   std::string unknown_token_;
+  int64_t num_ngram_buckets_;
+  int64_t min_n_;
+  int64_t max_n_;
+  bool compose_words_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TfDynembBuildModel").Device(::tensorflow::DEVICE_CPU),

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "ops/core/model_format.h"
 #include "ops/core/model_validator.h"
+#include "ops/kernels/validated_model.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
 namespace tf_dynemb {
@@ -53,11 +53,7 @@ class DecodeModelOp : public OpKernel {
 
   void Compute(OpKernelContext* ctx) override {
     const Tensor& model = ctx->input(0);
-    OP_REQUIRES(ctx, model.dims() == 1,
-                absl::InvalidArgumentError(absl::StrCat(
-                    "`model` must be a 1-D uint8 tensor made by "
-                    "tf_dynemb.build_model. Received shape ",
-                    model.shape().DebugString())));
+    OP_REQUIRES_OK(ctx, CheckModelShape(model));
     const auto data = model.tensor_data();
     ModelView m;
     const std::string error = ValidateModel(
@@ -80,6 +76,10 @@ class DecodeModelOp : public OpKernel {
       unknown.assign(s.data(), s.size());
     }
     OP_REQUIRES_OK(ctx, OutputScalar<tstring>(ctx, 5, unknown));
+    OP_REQUIRES_OK(ctx, OutputScalar<int64_t>(ctx, 6, m.num_ngram_buckets));
+    OP_REQUIRES_OK(ctx, OutputScalar<int64_t>(ctx, 7, m.min_n));
+    OP_REQUIRES_OK(ctx, OutputScalar<int64_t>(ctx, 8, m.max_n));
+    OP_REQUIRES_OK(ctx, OutputScalar<bool>(ctx, 9, m.compose_words()));
   }
 };
 

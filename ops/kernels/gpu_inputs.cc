@@ -26,7 +26,7 @@ cudaStream_t TfCudaStream(OpKernelContext* ctx) {
 }
 
 absl::Status CopyWordsToDevice(OpKernelContext* ctx, const Tensor& words,
-                               uint32_t max_bytes_per_word, cudaStream_t stream,
+                               const ModelView& model, cudaStream_t stream,
                                DeviceWords* out) {
   const auto flat = words.flat<::tensorflow::tstring>();
   const int64_t n = flat.size();
@@ -50,7 +50,7 @@ absl::Status CopyWordsToDevice(OpKernelContext* ctx, const Tensor& words,
     const auto& w = flat(i);
     std::memcpy(bytes + offsets[i], w.data(), w.size());
     offsets[i + 1] = offsets[i] + static_cast<int64_t>(w.size());
-    slots[i + 1] = slots[i] + gpu::RowSlots(w.size(), max_bytes_per_word);
+    slots[i + 1] = slots[i] + gpu::RowSlots(reinterpret_cast<const uint8_t*>(w.data()), w.size(), model);
   }
   uint8_t* device = out->device_buffer.flat<uint8_t>().data();
   TF_RETURN_IF_ERROR(CudaStatus(
@@ -73,40 +73,30 @@ absl::Status CopyWordsToDevice(OpKernelContext* ctx, const Tensor& words,
   return absl::OkStatus();
 }
 
-absl::Status DeviceModel::Get(const Tensor& model, cudaStream_t stream,
+absl::Status DeviceModel::Get(OpKernelContext* ctx, const Tensor& model,
                               ModelView* device_view) {
-  if (model.dims() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "`model` must be a 1-D uint8 tensor made by tf_dynemb.build_model. "
-        "Received shape ", model.shape().DebugString()));
-  }
-  const auto bytes = model.tensor_data();
-  const auto* device = reinterpret_cast<const uint8_t*>(bytes.data());
-  absl::MutexLock lock(&mu_);
-  if (last_.IsInitialized() && last_.tensor_data().data() == bytes.data() &&
-      last_.tensor_data().size() == bytes.size()) {
-    *device_view = last_view_;
+  return cache_.Get(model, [&](ModelView* view) -> absl::Status {
+    const auto bytes = model.tensor_data();
+    const auto* device = reinterpret_cast<const uint8_t*>(bytes.data());
+    if (reinterpret_cast<uintptr_t>(device) % 4 != 0) {
+      return absl::InvalidArgumentError(
+          "`model` on the GPU must start 4-byte aligned; pass the whole tensor "
+          "made by build_model, not a slice of another tensor");
+    }
+    const cudaStream_t stream = TfCudaStream(ctx);
+    std::string host(bytes.size(), '\0');
+    TF_RETURN_IF_ERROR(CudaStatus(
+        cudaMemcpyAsync(host.data(), device, host.size(), cudaMemcpyDeviceToHost, stream),
+        "copying the model to the host"));
+    TF_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream),
+                                  "waiting for the model copy"));
+    ModelView host_view;
+    const auto* host_base = reinterpret_cast<const uint8_t*>(host.data());
+    const std::string error = ValidateModel(host_base, host.size(), &host_view);
+    if (!error.empty()) return absl::InvalidArgumentError(error);
+    *view = gpu::RebaseModelView(host_view, host_base, device);
     return absl::OkStatus();
-  }
-  if (reinterpret_cast<uintptr_t>(device) % 4 != 0) {
-    return absl::InvalidArgumentError(
-        "`model` on the GPU must start 4-byte aligned; pass the whole tensor "
-        "made by build_model, not a slice of another tensor");
-  }
-  std::string host(bytes.size(), '\0');
-  TF_RETURN_IF_ERROR(CudaStatus(
-      cudaMemcpyAsync(host.data(), device, host.size(), cudaMemcpyDeviceToHost, stream),
-      "copying the model to the host"));
-  TF_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream),
-                                "waiting for the model copy"));
-  ModelView host_view;
-  const auto* host_base = reinterpret_cast<const uint8_t*>(host.data());
-  const std::string error = ValidateModel(host_base, host.size(), &host_view);
-  if (!error.empty()) return absl::InvalidArgumentError(error);
-  last_ = model;
-  last_view_ = gpu::RebaseModelView(host_view, host_base, device);
-  *device_view = last_view_;
-  return absl::OkStatus();
+  }, device_view);
 }
 
 }  // namespace tf_dynemb

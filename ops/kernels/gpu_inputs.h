@@ -11,10 +11,9 @@
 
 #include "ops/core/gpu/embed_gpu.h"
 #include "ops/core/model_format.h"
+#include "ops/kernels/validated_model.h"
 #include "tensorflow/core/framework/bfloat16.h"
 #include "tensorflow/core/framework/op_kernel.h"
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace tf_dynemb {
 
@@ -39,23 +38,21 @@ struct DeviceWords {
   ::tensorflow::Tensor device_buffer;  // keeps the device copy alive
 };
 
+// Row slots are sized by gpu::RowSlots() for `model`.
 absl::Status CopyWordsToDevice(::tensorflow::OpKernelContext* ctx,
-                                       const ::tensorflow::Tensor& words,
-                                       uint32_t max_bytes_per_word,
-                                       cudaStream_t stream, DeviceWords* out);
+                               const ::tensorflow::Tensor& words, const ModelView& model,
+                               cudaStream_t stream, DeviceWords* out);
 
 // Validates a device model tensor on the host the first time a buffer is
 // seen (one copy to the host and one stream sync), then serves the view
-// rebased onto the device buffer. Keeps a reference to that buffer.
+// rebased onto the device buffer.
 class DeviceModel {
  public:
-  absl::Status Get(const ::tensorflow::Tensor& model,
-                           cudaStream_t stream, ModelView* device_view);
+  absl::Status Get(::tensorflow::OpKernelContext* ctx, const ::tensorflow::Tensor& model,
+                   ModelView* device_view);
 
  private:
-  absl::Mutex mu_;
-  ::tensorflow::Tensor last_ ABSL_GUARDED_BY(mu_);
-  ModelView last_view_ ABSL_GUARDED_BY(mu_);
+  ModelCache cache_;
 };
 
 absl::Status CudaStatus(cudaError_t err, const char* what);

@@ -23,7 +23,7 @@ class SegmentCpuOp : public OpKernel {
   void Compute(OpKernelContext* ctx) override {
     const Tensor& words = ctx->input(0);
     ModelView model;
-    OP_REQUIRES_OK(ctx, validated_model_.Get(ctx->input(1), &model));
+    OP_REQUIRES_OK(ctx, validated_model_.Get(ctx, ctx->input(1), &model));
     const auto flat_words = words.flat<::tensorflow::tstring>();
     const int64_t n = flat_words.size();
     auto bytes = [&](int64_t i) {

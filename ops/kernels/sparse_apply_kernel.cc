@@ -15,7 +15,6 @@
 namespace tf_dynemb {
 
 using ::tensorflow::OpKernel;
-using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
 

@@ -10,27 +10,21 @@ namespace tf_dynemb {
 using ::absl::InvalidArgumentError;
 using ::absl::StrCat;
 
-absl::Status ValidatedModel::Get(const ::tensorflow::Tensor& model, ModelView* view) {
-  if (model.dims() != 1) {
-    return InvalidArgumentError(
-        StrCat("`model` must be a 1-D uint8 tensor made by "
-               "tf_dynemb.build_model. Received shape ",
-               model.shape().DebugString()));
-  }
-  const auto bytes = model.tensor_data();
-  absl::MutexLock lock(&mu_);
-  if (last_.IsInitialized() && last_.tensor_data().data() == bytes.data() &&
-      last_.tensor_data().size() == bytes.size()) {
-    *view = last_view_;
-    return absl::OkStatus();
-  }
-  const std::string error =
-      ValidateModel(reinterpret_cast<const uint8_t*>(bytes.data()),
-                    bytes.size(), view);
-  if (!error.empty()) return InvalidArgumentError(error);
-  last_ = model;
-  last_view_ = *view;
-  return absl::OkStatus();
+absl::Status CheckModelShape(const ::tensorflow::Tensor& model) {
+  if (model.dims() == 1) return absl::OkStatus();
+  return InvalidArgumentError(
+      StrCat("`model` must be a 1-D uint8 tensor made by tf_dynemb.build_model. Received shape ",
+             model.shape().DebugString()));
+}
+
+absl::Status ValidatedModel::Get(::tensorflow::OpKernelContext* /*ctx*/,
+                                 const ::tensorflow::Tensor& model, ModelView* view) {
+  return cache_.Get(model, [&](ModelView* v) {
+    const auto bytes = model.tensor_data();
+    const std::string error =
+        ValidateModel(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), v);
+    return error.empty() ? absl::OkStatus() : InvalidArgumentError(error);
+  }, view);
 }
 
 absl::Status CheckTable(const ::tensorflow::Tensor& table, const ModelView& model) {
@@ -39,10 +33,14 @@ absl::Status CheckTable(const ::tensorflow::Tensor& table, const ModelView& mode
         "`table` must be 2-D [V, D]. Received shape ", table.shape().DebugString()));
   }
   if (table.dim_size(0) != model.num_rows()) {
+    const std::string ngrams =
+        model.num_ngram_buckets > 0
+            ? StrCat(" + ", model.num_ngram_buckets, " n-gram buckets")
+            : std::string();
     return InvalidArgumentError(StrCat(
         "`table` has ", table.dim_size(0), " rows, but the model needs V = ",
         model.num_words, " words + ", model.num_pieces, " pieces + ",
-        model.num_buckets, " buckets = ", model.num_rows(), " rows"));
+        model.num_buckets, " buckets", ngrams, " = ", model.num_rows(), " rows"));
   }
   return absl::OkStatus();
 }

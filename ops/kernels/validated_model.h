@@ -14,17 +14,46 @@
 
 namespace tf_dynemb {
 
-// Validates a host model tensor fully (checksum included) once per distinct
-// buffer. It keeps a reference to the last buffer it validated, so that
+// `model` must be 1-D (a uint8 buffer made by build_model).
+absl::Status CheckModelShape(const ::tensorflow::Tensor& model);
+
+// The last model buffer a kernel validated, and its view: each distinct
+// buffer is validated once. It keeps a reference to that buffer, so the
 // buffer's memory cannot be freed and reused for other bytes while cached.
-class ValidatedModel {
+class ModelCache {
  public:
-  absl::Status Get(const ::tensorflow::Tensor& model, ModelView* view);
+  // The view of `model`: the cached one when `model` is the buffer last
+  // validated, else validate(&view) decides (and a success is cached).
+  template <typename Validate>
+  absl::Status Get(const ::tensorflow::Tensor& model, Validate&& validate, ModelView* view) {
+    TF_RETURN_IF_ERROR(CheckModelShape(model));
+    const auto bytes = model.tensor_data();
+    absl::MutexLock lock(&mu_);
+    if (last_.IsInitialized() && last_.tensor_data().data() == bytes.data() &&
+        last_.tensor_data().size() == bytes.size()) {
+      *view = last_view_;
+      return absl::OkStatus();
+    }
+    TF_RETURN_IF_ERROR(validate(view));
+    last_ = model;
+    last_view_ = *view;
+    return absl::OkStatus();
+  }
 
  private:
   absl::Mutex mu_;
   ::tensorflow::Tensor last_ ABSL_GUARDED_BY(mu_);
   ModelView last_view_ ABSL_GUARDED_BY(mu_);
+};
+
+// Validates a host model tensor fully (checksum included), once per buffer.
+class ValidatedModel {
+ public:
+  absl::Status Get(::tensorflow::OpKernelContext* ctx, const ::tensorflow::Tensor& model,
+                   ModelView* view);
+
+ private:
+  ModelCache cache_;
 };
 
 // `table` must be [V, D] with V the model's row count.

@@ -89,11 +89,17 @@ REGISTER_OP("TfDynembBuildModel")
     .Attr("suffix_indicator: string = '##'")
     .Attr("max_bytes_per_word: int >= 1 = 100")
     .Attr("unknown_token: string = ''")
+    .Attr("num_ngram_buckets: int >= 0 = 0")
+    .Attr("min_n: int = 3")
+    .Attr("max_n: int = 6")
+    .Attr("compose_words: bool = false")
     .SetShapeFn(BuildModelShape)
     .Doc(R"doc(
 Serializes a vocabulary model: whole words (rows [0, Nw)), WordPiece pieces
-(rows [Nw, Nw+Np)) and num_oov_buckets hash buckets (the last rows).
-unknown_token, when not empty, must be one of pieces.
+(rows [Nw, Nw+Np)), num_oov_buckets hash buckets, then num_ngram_buckets
+character n-gram buckets (n-grams of min_n to max_n characters, 1 <= min_n <=
+max_n <= 16). unknown_token, when not empty, must be one of pieces.
+compose_words: a listed word also pools its pieces' and n-grams' rows.
 )doc");
 
 // words, pieces: [?]; the rest scalars.
@@ -102,7 +108,7 @@ absl::Status DecodeModelShape(InferenceContext* c) {
   TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &unused));
   c->set_output(0, c->Vector(c->UnknownDim()));
   c->set_output(1, c->Vector(c->UnknownDim()));
-  for (int i = 2; i < 6; ++i) c->set_output(i, c->Scalar());
+  for (int i = 2; i < 10; ++i) c->set_output(i, c->Scalar());
   return absl::OkStatus();
 }
 
@@ -114,11 +120,15 @@ REGISTER_OP("TfDynembDecodeModel")
     .Output("suffix_indicator: string")
     .Output("max_bytes_per_word: int64")
     .Output("unknown_token: string")
+    .Output("num_ngram_buckets: int64")
+    .Output("min_n: int64")
+    .Output("max_n: int64")
+    .Output("compose_words: bool")
     .SetShapeFn(DecodeModelShape)
     .Doc(R"doc(
-The vocabularies a model buffer was built from, after validating every byte of
-it as the lookup does (checksum, ids, offsets). unknown_token is '' when the
-model has none.
+The vocabularies and arguments a model buffer was built from, after validating
+every byte of it as the lookup does (checksum, ids, offsets). unknown_token is
+'' when the model has none.
 )doc");
 
 REGISTER_OP("TfDynembLookup")
@@ -131,9 +141,10 @@ REGISTER_OP("TfDynembLookup")
     .Attr("combiner: {'mean', 'sum', 'sqrtn'} = 'mean'")
     .SetShapeFn(LookupShape)
     .Doc(R"doc(
-Embeds raw words: a vocabulary word takes its row, an out-of-vocabulary word
-the pooled rows of its WordPiece pieces, else a hash bucket row. kind holds
-PAD=0, WORD=1, PIECES=2, BUCKET=3, UNKNOWN=4 per word.
+Embeds raw words: a vocabulary word takes its row (plus its subword rows when
+the model composes words), an out-of-vocabulary word the pooled rows of its
+WordPiece pieces and character n-grams, else a hash bucket row. kind holds
+PAD=0, WORD=1, PIECES=2, BUCKET=3, UNKNOWN=4, NGRAMS=5 per word.
 )doc");
 
 REGISTER_OP("TfDynembResourceLookup")

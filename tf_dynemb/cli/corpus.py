@@ -8,6 +8,7 @@ import os
 
 from tf_dynemb.cli.errors import CommandError, require_files
 from tf_dynemb.cli.progress import bar
+from tf_dynemb.vocabulary import read_lines
 
 BATCH_LINES = 2048
 COUNTS_HEADER = "word\tcount"
@@ -25,20 +26,22 @@ def expand(patterns, flag="corpus"):
     return files
 
 
-def decode_line(raw, path, line_number):
+def lines_of(path):
+    """(text, bytes read) of each line of a UTF-8 corpus file (as
+    `tf_dynemb.vocabulary.read_lines` reads it); CommandError naming the line
+    of invalid UTF-8."""
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise CommandError(
-            f"{path}:{line_number}: not valid UTF-8 (byte {raw[e.start]:#04x} at column "
-            f"{e.start + 1}); a corpus must be UTF-8 text.") from None
+        for _, text in read_lines(path):
+            yield text, len(text.encode("utf-8")) + 1
+    except ValueError as e:
+        raise CommandError(f"{e}; a corpus must be UTF-8 text.") from None
 
 
 def tokenize(lines, lowercase=True, strip_accents=False):
     """The words of `lines` (strings) as a flat list of bytes."""
     import tensorflow as tf
 
-    from tf_dynemb.layers.text_embedding import basic_tokenize
+    from tf_dynemb.text import basic_tokenize
 
     words = basic_tokenize(tf.constant(lines, tf.string), lowercase, strip_accents)
     return words.flat_values.numpy().tolist()
@@ -51,13 +54,12 @@ def count_words(paths, lowercase=True, strip_accents=False):
     with bar(total=total, desc="counting words", unit="B", unit_scale=True) as progress:
         for path in paths:
             batch = []
-            with open(path, "rb") as f:
-                for line_number, raw in enumerate(f, start=1):
-                    batch.append(decode_line(raw, path, line_number))
-                    progress.update(len(raw))
-                    if len(batch) == BATCH_LINES:
-                        counts.update(tokenize(batch, lowercase, strip_accents))
-                        batch = []
+            for text, size in lines_of(path):
+                batch.append(text)
+                progress.update(size)
+                if len(batch) == BATCH_LINES:
+                    counts.update(tokenize(batch, lowercase, strip_accents))
+                    batch = []
             if batch:
                 counts.update(tokenize(batch, lowercase, strip_accents))
     return {word.decode("utf-8"): n for word, n in counts.items()}

@@ -1,7 +1,7 @@
 """Measure how a corpus's words land in a vocabulary: words, pieces, buckets.
 
-usage: tf-dynemb coverage --corpus=FILE [--corpus=FILE ...] --vocabulary=FILE
-           --wordpiece_vocabulary=FILE --num_oov_buckets=K [--plot=OUT.png]
+usage: tf-dynemb coverage --corpus=FILE [--corpus=FILE ...] [--vocabulary=FILE]
+           [--wordpiece_vocabulary=FILE] [--num_oov_buckets=1000] [--plot=OUT.png]
 
 Prints the share of tokens and of distinct words embedded as a whole word, as
 WordPiece pieces, in a hash bucket or as unknown (each column sums to 1); the
@@ -18,7 +18,7 @@ from absl import flags
 
 from tf_dynemb.cli import corpus
 from tf_dynemb.cli.coverage_stats import KIND_NAMES, measure
-from tf_dynemb.cli.errors import CommandError, UsageError, require_files
+from tf_dynemb.cli.errors import CommandError, UsageError, quoted, require_files
 
 
 def define_flags(fv):
@@ -81,7 +81,7 @@ def format_table(cov):
 
 def run(fv, args):
     if args:
-        raise UsageError(f"unexpected arguments {args}; pass corpus files with --corpus.")
+        raise UsageError(f"unexpected arguments {quoted(args)}; pass corpus files with --corpus.")
     if fv.vocabulary is None and fv.wordpiece_vocabulary is None:
         raise UsageError("give --vocabulary, --wordpiece_vocabulary or both.")
     if fv.plot is not None:
@@ -98,9 +98,10 @@ def run(fv, args):
 
     import tf_dynemb
 
-    model = tf_dynemb.build_model(words, pieces, fv.num_oov_buckets, fv.suffix_indicator,
-                                  fv.max_bytes_per_word, fv.unknown_token)
-    cov = measure(counts, model, tf_dynemb.decode_model(model), fv.top)
+    vocabulary_model = tf_dynemb.build_model(words, pieces, fv.num_oov_buckets,
+                                             fv.suffix_indicator, fv.max_bytes_per_word,
+                                             fv.unknown_token)
+    cov = measure(counts, vocabulary_model, tf_dynemb.decode_model(vocabulary_model), fv.top)
     print(format_table(cov))
     if fv.output_json:
         with open(fv.output_json, "w", encoding="utf-8") as f:

@@ -5,12 +5,12 @@ import dataclasses
 
 import numpy as np
 
-from tf_dynemb import kinds
+from tf_dynemb import contract
 from tf_dynemb.cli.progress import bar
 
 # The kinds a corpus word can take (never PAD: words are not empty), by code.
-KIND_NAMES = {code: kinds.KIND_NAMES[code].lower()
-              for code in (kinds.WORD, kinds.PIECES, kinds.BUCKET, kinds.UNKNOWN)}
+KIND_NAMES = {code: contract.KIND_NAMES[code].lower()
+              for code in (contract.WORD, contract.PIECES, contract.BUCKET, contract.UNKNOWN)}
 CHUNK_WORDS = 50_000
 
 
@@ -39,20 +39,20 @@ class Coverage:
         return out
 
 
-def _segment(words, model):
+def _segment(words, vocabulary_model):
     """(kind [N], rows per word [N], flat rows, row_word) for a list of str."""
     import tensorflow as tf
 
     import tf_dynemb
 
-    row_ids, _, row_word, kind = tf_dynemb.segment(tf.constant(words, tf.string), model)
+    row_ids, _, row_word, kind = tf_dynemb.segment(tf.constant(words, tf.string), vocabulary_model)
     row_word = row_word.numpy()
     return kind.numpy(), np.bincount(row_word, minlength=len(words)), row_ids.numpy(), row_word
 
 
-def measure(counts, model, config, top=20):
-    """Coverage of the {word: count} `counts` by the model (`build_model`'s
-    tensor) whose `VocabularyConfig` is `config`."""
+def measure(counts, vocabulary_model, config, top=20):
+    """Coverage of the {word: count} `counts` by `vocabulary_model`
+    (`build_model`'s tensor), whose `VocabularyConfig` is `config`."""
     words = sorted(counts, key=lambda w: (-counts[w], w))
     freq = np.array([counts[w] for w in words], dtype=np.int64)
     kind = np.zeros(len(words), np.int32)
@@ -61,29 +61,29 @@ def measure(counts, model, config, top=20):
     with bar(total=len(words), desc="looking up words", unit="word") as progress:
         for start in range(0, len(words), CHUNK_WORDS):
             chunk = slice(start, start + CHUNK_WORDS)
-            k, n, row_ids, row_word = _segment(words[chunk], model)
+            k, n, row_ids, row_word = _segment(words[chunk], vocabulary_model)
             kind[chunk], num_rows[chunk] = k, n
             first = np.searchsorted(row_word, np.arange(len(k)))
             if len(row_ids):
                 first_row[chunk] = np.where(n > 0, row_ids[np.minimum(first, len(row_ids) - 1)],
                                             -1)
             progress.update(len(k))
-    top_oov = np.flatnonzero(kind != kinds.WORD)[:top]
-    splits = _splits([words[i] for i in top_oov], model, config) if len(top_oov) else []
+    top_oov = np.flatnonzero(kind != contract.WORD)[:top]
+    splits = _splits([words[i] for i in top_oov], vocabulary_model, config) if len(top_oov) else []
     return _summarize(words, freq, kind, num_rows, first_row, dict(zip(top_oov, splits)), config)
 
 
-def _splits(words, model, config):
+def _splits(words, vocabulary_model, config):
     """How each word is embedded, in words: its pieces, its bucket, or unknown."""
-    kind, n, row_ids, row_word = _segment(words, model)
+    kind, n, row_ids, row_word = _segment(words, vocabulary_model)
     num_words, num_pieces = len(config.words), len(config.pieces)
     shown = []
     for i, k in enumerate(kind):
         rows = row_ids[row_word == i]
-        if k == kinds.PIECES:
+        if k == contract.PIECES:
             shown.append(" ".join(config.pieces[r - num_words].decode("utf-8", "replace")
                                   for r in rows))
-        elif k == kinds.BUCKET:
+        elif k == contract.BUCKET:
             shown.append(f"bucket {rows[0] - num_words - num_pieces}")
         else:
             shown.append("unknown")
@@ -95,7 +95,7 @@ def _summarize(words, freq, kind, num_rows, first_row, splits, config):
     for code, name in KIND_NAMES.items():
         tokens_by_kind[name] = int(freq[kind == code].sum())
         distinct_by_kind[name] = int((kind == code).sum())
-    is_split = kind == kinds.PIECES
+    is_split = kind == contract.PIECES
     pieces_per_word = {
         int(m): {"distinct": int((num_rows[is_split] == m).sum()),
                  "tokens": int(freq[is_split][num_rows[is_split] == m].sum())}
@@ -104,7 +104,7 @@ def _summarize(words, freq, kind, num_rows, first_row, splits, config):
     num_words, num_pieces = len(config.words), len(config.pieces)
     top_oov = [{"word": words[i], "count": int(freq[i]), "kind": KIND_NAMES[int(kind[i])],
                 "split": split} for i, split in splits.items()]
-    in_bucket = kind == kinds.BUCKET
+    in_bucket = kind == contract.BUCKET
     buckets = first_row[in_bucket] - num_words - num_pieces
     load = np.bincount(buckets, minlength=config.num_oov_buckets) if config.num_oov_buckets \
         else np.zeros(0, np.int64)

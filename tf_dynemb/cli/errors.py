@@ -21,3 +21,12 @@ def require_files(paths, flag):
         if not os.path.isfile(path):
             what = "a directory" if os.path.isdir(path) else "missing"
             raise CommandError(f"--{flag}={path} is {what}; expected a file.")
+
+
+def quoted(values, limit=80):
+    """`values` for an error message: its repr cut at `limit` characters, with
+    the number of items when it is a list."""
+    text = repr(values)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return f"{text} ({len(values)} items)" if isinstance(values, (list, tuple)) else text

@@ -1,6 +1,6 @@
 """Write a SavedModel for TensorFlow Serving: a trained model, or an embedding.
 
-usage: tf-dynemb export --output_dir=DIR [--flavor=fused] [--version=N]
+usage: tf-dynemb export --output_dir=DIR [--flavor=portable|fused] [--version=N]
            (--keras_model=M.keras [--embedding_only] |
             --vocabulary=FILE --wordpiece_vocabulary=FILE ...)
 
@@ -18,7 +18,9 @@ tensorflow_model_server; `fused` needs one linked with //ops:ops_lib.
 
 from absl import flags
 
-from tf_dynemb.cli.errors import UsageError, require_files
+from tf_dynemb.cli.errors import UsageError, quoted, require_files
+from tf_dynemb.contract import COMBINERS
+from tf_dynemb.flavors import FLAVORS
 
 SOURCE_FLAGS = ("vocabulary", "wordpiece_vocabulary", "vectors", "output_dim",
                 "num_oov_buckets", "combiner")
@@ -43,9 +45,9 @@ def define_flags(fv):
                          lower_bound=1, flag_values=fv)
     flags.DEFINE_integer("num_oov_buckets", 1000, "Hash buckets for unsplittable words.",
                          lower_bound=0, flag_values=fv)
-    flags.DEFINE_enum("combiner", "mean", ["mean", "sum", "sqrtn"],
+    flags.DEFINE_enum("combiner", "mean", list(COMBINERS),
                       "How a split word's piece rows are pooled.", flag_values=fv)
-    flags.DEFINE_enum("flavor", "portable", ["portable", "fused"],
+    flags.DEFINE_enum("flavor", "portable", list(FLAVORS),
                       "fused: the custom op (a server linked with //ops:ops_lib). portable: "
                       "stock TF + TF Text ops (the stock tensorflow_model_server).",
                       flag_values=fv)
@@ -88,7 +90,7 @@ def run(fv, args):
     from tf_dynemb.cli import inspect_model
 
     if args:
-        raise UsageError(f"unexpected arguments {args}.")
+        raise UsageError(f"unexpected arguments {quoted(args)}.")
     if fv.embedding_only and not fv.keras_model:
         raise UsageError("--embedding_only needs --keras_model.")
     if fv.keras_model:

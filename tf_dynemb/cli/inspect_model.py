@@ -1,6 +1,6 @@
 """Describe a .keras model, an exported SavedModel or a model buffer file.
 
-usage: tf-dynemb inspect PATH [--format=json]
+usage: tf-dynemb inspect PATH [--format=text|json]
 
 Shows the vocabulary sizes (words, pieces, buckets), the suffix indicator,
 max_bytes_per_word and unknown token; for a .keras model each DynamicEmbedding
@@ -14,7 +14,7 @@ import numpy as np
 from absl import flags
 
 from tf_dynemb.cli import model_files
-from tf_dynemb.cli.errors import UsageError
+from tf_dynemb.cli.errors import UsageError, quoted
 
 
 def define_flags(fv):
@@ -39,9 +39,11 @@ def _table(shape, dtype):
 
 
 def describe_keras(path):
+    from tf_dynemb.layers import dynamic_embeddings
+
     model = model_files.load_keras(path)
     layers = []
-    for layer in model_files.dynamic_embeddings(model):
+    for layer in dynamic_embeddings(model):
         table = layer.embeddings
         layers.append({"name": layer.name, "combiner": layer.combiner,
                        "vocabulary": _vocabulary(layer.vocabulary_config),
@@ -62,8 +64,8 @@ def describe_saved_model(path):
         "export_info": read_export_info(path),
         "signatures": {name: {"inputs": ins, "outputs": outs}
                        for name, (ins, outs) in model_files.signatures(graph).items()},
-        "variables": [dict(name=n, **_table(shape, dtype))
-                      for n, dtype, shape in model_files.variables(graph)],
+        "variables": [dict(name=n, copies=copies, **_table(shape, dtype))
+                      for n, dtype, shape, copies in model_files.variables(graph)],
         "vocabularies": [_vocabulary(decode_model(np.frombuffer(b, np.uint8)), len(b))
                          for b in buffers],
     }
@@ -111,7 +113,8 @@ def format_text(report):
             show = lambda ts: ", ".join(f"{n} {d} {s}" for n, d, s in ts)  # noqa: E731
             lines.append(f"signature {name}: {show(sig['inputs'])} -> {show(sig['outputs'])}")
         for var in report["variables"]:
-            lines.append(f"variable {var['name'] or '(unnamed)'}: {_table_line(var)}")
+            copies = f" (saved {var['copies']} times)" if var["copies"] > 1 else ""
+            lines.append(f"variable {var['name'] or '(unnamed)'}: {_table_line(var)}{copies}")
         for vocabulary in report["vocabularies"]:
             lines.append("vocabulary: " + _vocabulary_line(vocabulary))
         if not report["vocabularies"]:
@@ -122,7 +125,7 @@ def format_text(report):
 
 def run(fv, args):
     if len(args) != 1:
-        raise UsageError(f"give exactly one PATH. Received: {args}")
+        raise UsageError(f"give exactly one PATH. Received: {quoted(args)}")
     path = args[0]
     kind = model_files.kind_of(path)
     describe = {"keras": describe_keras, "saved_model": describe_saved_model,

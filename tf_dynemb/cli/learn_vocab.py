@@ -1,7 +1,7 @@
 """Learn a whole-word vocabulary and a WordPiece vocabulary from text files.
 
 usage: tf-dynemb learn-vocab --corpus=FILE [--corpus=FILE ...] --vocab_size=N
-           [--words=N] --output_dir=DIR [-- BEAM_PIPELINE_OPTIONS]
+           [--words=5000] --output_dir=DIR [-- BEAM_PIPELINE_OPTIONS]
 
 Words are split as the TextEmbedding layer splits sentences (lowercased,
 punctuation and CJK ideographs apart). Counting them grows with the corpus:
@@ -21,7 +21,7 @@ import os
 from absl import flags
 
 from tf_dynemb.cli import beam_counting, corpus
-from tf_dynemb.cli.errors import UsageError
+from tf_dynemb.cli.errors import UsageError, quoted
 from tf_dynemb.cli.progress import say
 from tf_dynemb.cli.wordpiece_learning import learn_pieces
 
@@ -85,13 +85,29 @@ def _write(path, tokens):
         f.writelines(token + "\n" for token in tokens)
 
 
+def _check_flag_tokens(fv):
+    """Reserved tokens and the suffix indicator become vocabulary tokens: the
+    file's reader must take them back."""
+    from tf_dynemb.vocabulary import check_tokens, token_problem
+
+    try:
+        check_tokens(fv.reserved_tokens, "reserved_tokens")
+    except ValueError as e:
+        raise UsageError(f"--reserved_tokens: {e}") from None
+    problem = token_problem(fv.suffix_indicator + "a")
+    if problem:
+        raise UsageError(f"--suffix_indicator={fv.suffix_indicator!r:.40} starts pieces, which "
+                         f"then {problem}.")
+
+
 def run(fv, args):
     pipeline_args = list(args)
     if pipeline_args and not all(arg.startswith("-") for arg in pipeline_args):
-        raise UsageError(f"unexpected arguments {pipeline_args}; pass corpus files with "
+        raise UsageError(f"unexpected arguments {quoted(pipeline_args)}; pass corpus files with "
                          f"--corpus, and Beam pipeline options after `--`.")
     if not fv.suffix_indicator:
         raise UsageError("--suffix_indicator must not be empty.")
+    _check_flag_tokens(fv)
     os.makedirs(fv.output_dir, exist_ok=True)
     counts = _count(fv, pipeline_args)
     total = sum(counts.values())

@@ -5,6 +5,8 @@ Each subcommand is a module of this package with a docstring (its help), a
 flags, parsed into a `FlagValues` of the subcommand's own, so two subcommands
 may define flags of one name. Bad arguments and bad input end in one line on
 stderr and exit status 2 (usage) or 1 (input); a bug still shows its traceback.
+The `tf-dynemb` command enters through `tf_dynemb_cli`, which answers the
+overview and quiets logging before TensorFlow is imported.
 """
 
 import importlib
@@ -13,36 +15,17 @@ import sys
 from absl import flags
 
 from tf_dynemb.cli.errors import CommandError
-
-PROGRAM = "tf-dynemb"
-# Command name -> module under tf_dynemb.cli.
-COMMANDS = {
-    "learn-vocab": "learn_vocab",
-    "coverage": "coverage",
-    "inspect": "inspect_model",
-    "nearest": "nearest",
-    "export": "export",
-    "query": "query",
-}
-_HELP_FLAGS = ("-h", "--help", "-help", "--helpfull", "-?")
-
+from tf_dynemb.cli.startup import COMMANDS, HELP_FLAGS, PROGRAM, VERBOSE_FLAG, overview, \
+    wants_overview, without_verbose
 
 def _module(name):
     return importlib.import_module(f"tf_dynemb.cli.{COMMANDS[name]}")
 
 
-def overview():
-    lines = [f"usage: {PROGRAM} COMMAND [flags]   ({PROGRAM} COMMAND --help for its flags)", "",
-             "commands:"]
-    for name in COMMANDS:
-        summary = (_module(name).__doc__ or "").strip().splitlines()[0]
-        lines.append(f"  {name:<12} {summary}")
-    return "\n".join(lines)
-
-
 def command_help(name, module, flag_values):
     doc = (module.__doc__ or "").strip()
-    return f"{doc}\n\nflags:\n{flag_values.get_help(include_special_flags=False)}"
+    return (f"{doc}\n\nflags:\n{flag_values.get_help(include_special_flags=False)}\n\n"
+            f"  {VERBOSE_FLAG}: show TensorFlow's, absl's and Beam's log lines.")
 
 
 def _fail(name, message, status):
@@ -64,15 +47,17 @@ def parse(name, module, argv):
 def main(argv=None):
     """Runs the command in `argv` (default: `sys.argv`); returns the exit status."""
     argv = list(sys.argv if argv is None else argv)
-    if len(argv) < 2 or argv[1] in _HELP_FLAGS + ("help",):
+    if wants_overview(argv):
         print(overview())
         return 0
+    # The entry point (tf_dynemb_cli) acts on --verbose before TensorFlow starts.
+    _, argv = without_verbose(argv)
     name = argv[1]
     if name not in COMMANDS:
         return _fail(None, f"unknown command {name!r}; the commands are "
                            f"{', '.join(COMMANDS)}.", 2)
     module = _module(name)
-    if any(arg in _HELP_FLAGS for arg in argv[2:]):
+    if any(arg in HELP_FLAGS for arg in argv[2:]):
         flag_values = flags.FlagValues()
         module.define_flags(flag_values)
         print(command_help(name, module, flag_values))

@@ -3,9 +3,13 @@ buffer file, and what can be read from each without running it."""
 
 import os
 
+from tf_dynemb._loader import model_format
 from tf_dynemb.cli.errors import CommandError
 
-MODEL_MAGIC = b"TFDE"  # the first bytes of a model buffer (ops/core/model_format.h)
+
+def model_magic():
+    """The first bytes of a model buffer."""
+    return model_format()["magic"].encode("ascii")
 
 
 def kind_of(path):
@@ -25,26 +29,33 @@ def kind_of(path):
         raise CommandError(f"{path} does not exist.")
     if path.endswith(".keras"):
         return "keras"
+    magic = model_magic()
     with open(path, "rb") as f:
-        if f.read(len(MODEL_MAGIC)) == MODEL_MAGIC:
+        if f.read(len(magic)) == magic:
             return "model_buffer"
     raise CommandError(f"{path} is neither a .keras model, a SavedModel directory nor a "
                        f"tf_dynemb model buffer.")
 
 
-def dynamic_embeddings(model):
-    """The DynamicEmbedding layers of a Keras model, nested ones included."""
-    from tf_dynemb.layers import DynamicEmbedding
-
-    return [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
+# Keras's deserialization errors quote whole configs, vocabularies included.
+ERROR_QUOTE_LIMIT = 400
 
 
 def load_keras(path):
+    """The model in a .keras file; CommandError, its message cut, when Keras
+    cannot rebuild it (a layer of another version, a class not imported)."""
     import keras
 
-    import tf_dynemb.layers  # noqa: F401  (registers the layers for loading)
+    import tf_dynemb  # noqa: F401  (registers the layers and optimizers)
 
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except (TypeError, ValueError) as e:
+        message = " ".join(str(e).split())
+        if len(message) > ERROR_QUOTE_LIMIT:
+            message = (f"{message[:ERROR_QUOTE_LIMIT]}... ({len(message)} characters; "
+                       f"load it in Python for the whole message)")
+        raise CommandError(f"Keras cannot load {path}: {message}") from None
 
 
 def read_saved_model(path):
@@ -87,11 +98,12 @@ def model_buffers(meta_graph):
     graph = meta_graph.graph_def
     nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
     found = []
+    magic = model_magic()
     for node in nodes:
         if node.op != "Const" or node.attr["dtype"].type != tf.uint8.as_datatype_enum:
             continue
         content = node.attr["value"].tensor.tensor_content
-        if content.startswith(MODEL_MAGIC) and content not in found:
+        if content.startswith(magic) and content not in found:
             found.append(content)
     return found
 
@@ -115,13 +127,17 @@ def signatures(meta_graph):
 
 
 def variables(meta_graph):
-    """[(name, dtype, shape)] of the variables in the SavedModel's object graph."""
+    """[(name, dtype, shape, copies)] of the variables in the SavedModel's object
+    graph, each once: a Keras export tracks a variable under several
+    attributes (`variables`, `_all_variables`) and `copies` counts them."""
     import tensorflow as tf
 
-    out = []
+    counts = {}
     for node in meta_graph.object_graph_def.nodes:
         if node.WhichOneof("kind") == "variable":
             var = node.variable
-            out.append((var.name, tf.dtypes.as_dtype(var.dtype).name,
-                        [d.size for d in var.shape.dim]))
-    return out
+            key = (var.name, tf.dtypes.as_dtype(var.dtype).name,
+                   tuple(d.size for d in var.shape.dim))
+            counts[key] = counts.get(key, 0) + 1
+    return [(name, dtype, list(shape), copies)
+            for (name, dtype, shape), copies in counts.items()]

@@ -12,7 +12,7 @@ the model's whole-word vocabulary.
 import numpy as np
 from absl import flags
 
-from tf_dynemb import kinds
+from tf_dynemb import contract
 from tf_dynemb.cli import model_files
 from tf_dynemb.cli.errors import CommandError, UsageError, require_files
 from tf_dynemb.cli.progress import bar
@@ -35,8 +35,9 @@ def _keras_embedder(path, layer_name):
     import tensorflow as tf
 
     import tf_dynemb
+    from tf_dynemb.layers import dynamic_embeddings
 
-    layers = model_files.dynamic_embeddings(model_files.load_keras(path))
+    layers = dynamic_embeddings(model_files.load_keras(path))
     if layer_name is not None:
         layers = [layer for layer in layers if layer.name == layer_name]
     if len(layers) != 1:
@@ -79,7 +80,7 @@ def _saved_model_embedder(path):
 
 def kind_name(kind):
     """"word", "pieces", ... for a `kind` output of the lookup."""
-    return kinds.KIND_NAMES[int(kind)].lower()
+    return contract.KIND_NAMES[int(kind)].lower()
 
 
 def _unit(vectors):

@@ -17,6 +17,7 @@ from absl import flags
 from tf_dynemb.cli import model_files
 from tf_dynemb.cli.errors import CommandError, UsageError
 from tf_dynemb.cli.nearest import kind_name
+from tf_dynemb.flavors import FLAVORS
 
 DEFAULT_WORDS = ["the", "tokenization", "Zürich", ""]
 
@@ -24,7 +25,7 @@ DEFAULT_WORDS = ["the", "tokenization", "Zürich", ""]
 def define_flags(fv):
     flags.DEFINE_string("saved_model", None, "A version directory written by `export`.",
                         flag_values=fv)
-    flags.DEFINE_enum("flavor", None, ["fused", "portable"], "The flavor the model must have. "
+    flags.DEFINE_enum("flavor", None, list(FLAVORS), "The flavor the model must have. "
                       "Defaults to whichever it has.", flag_values=fv)
     flags.DEFINE_list("sentences", ["The tokenizer splits unseen words.", "Zürich 東京"],
                       "Sentences for the serving_default signature.", flag_values=fv)

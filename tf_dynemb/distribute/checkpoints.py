@@ -10,7 +10,7 @@ tensor: a checkpoint written with 2 shards restores into 3 shards, into 1
 
 import tensorflow as tf
 
-from tf_dynemb.distribute import sharded_lookup
+from tf_dynemb.tables import sharded_lookup
 
 
 def model_checkpoint(model, optimizer=None, **trackables):

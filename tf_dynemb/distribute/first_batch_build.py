@@ -14,13 +14,16 @@ import contextlib
 
 import tensorflow as tf
 
-MARK = "_tf_dynemb_original"
+from tf_dynemb import keras_compat
+
+# The private Keras method replaced, probed by `keras_reduces_first_batch`.
+_METHOD = "_maybe_symbolic_build"
 
 
 def _trainer_class():
-    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
-
-    return TensorFlowTrainer
+    return keras_compat.require_attribute(
+        keras_compat.tensorflow_trainer_module(), "TensorFlowTrainer",
+        "class `keras.src.backend.tensorflow.trainer.TensorFlowTrainer`")
 
 
 def _first_batch(iterator, strategy):
@@ -44,8 +47,6 @@ def _build_from_first_replica(original):
             iterator = None
         return original(self, iterator=iterator, data_batch=data_batch)
 
-    setattr(maybe_symbolic_build, MARK, original)
-    maybe_symbolic_build.__doc__ = original.__doc__
     return maybe_symbolic_build
 
 
@@ -83,10 +84,9 @@ def keras_reduces_first_batch():
     """Whether the installed Keras reduces a first batch of strings across
     replicas (the bug `enable_string_inputs` works around). Asked of Keras's
     own, unpatched code with stand-ins: nothing runs on a device."""
-    method = getattr(_trainer_class(), "_maybe_symbolic_build", None)
+    method = keras_compat.unpatched(_trainer_class(), _METHOD)
     if method is None:
         return False
-    method = getattr(method, MARK, method)
     probe = _TrainerProbe()
     try:
         method(probe, iterator=[(0, 0, iter([(_StringPart(),)]))])
@@ -98,13 +98,5 @@ def keras_reduces_first_batch():
 def install():
     """Replaces the trainer's build step, if this Keras reduces string
     batches; returns whether the workaround is in place."""
-    trainer = _trainer_class()
-    method = getattr(trainer, "_maybe_symbolic_build", None)
-    if method is None:
-        return False
-    if hasattr(method, MARK):
-        return True
-    if not keras_reduces_first_batch():
-        return False
-    trainer._maybe_symbolic_build = _build_from_first_replica(method)
-    return True
+    return keras_compat.patch_keras(_trainer_class(), _METHOD, keras_reduces_first_batch,
+                                    _build_from_first_replica)

@@ -10,13 +10,11 @@ with 0 dimensions". The workaround averages scalars across replicas with
 
 import tensorflow as tf
 
-from tf_dynemb.distribute.first_batch_build import MARK
+from tf_dynemb import keras_compat
 
-
-def _trainer_module():
-    from keras.src.backend.tensorflow import trainer
-
-    return trainer
+# The private Keras function replaced, probed by
+# `keras_reduces_scalar_logs_along_axis0`.
+_FUNCTION = "reduce_per_replica"
 
 
 def _is_multi_worker(strategy):
@@ -42,8 +40,6 @@ def _averaging_scalars(original):
             lambda v, scalar: strategy.reduce("MEAN", v, axis=None) if scalar
             else original(v, strategy, reduction), values, scalars)
 
-    setattr(reduce_per_replica, MARK, original)
-    reduce_per_replica.__doc__ = original.__doc__
     return reduce_per_replica
 
 
@@ -80,10 +76,9 @@ def keras_reduces_scalar_logs_along_axis0():
     """Whether the installed Keras averages multi-worker scalar logs with
     `axis=0` (the bug worked around). Asked of Keras's own code with
     stand-ins: no strategy is created."""
-    method = getattr(_trainer_module(), "reduce_per_replica", None)
+    method = keras_compat.unpatched(keras_compat.tensorflow_trainer_module(), _FUNCTION)
     if method is None:
         return False
-    method = getattr(method, MARK, method)
     probe = _MultiWorkerProbe()
     try:
         method({"loss": _ScalarLog()}, probe, "auto")
@@ -95,13 +90,5 @@ def keras_reduces_scalar_logs_along_axis0():
 def install():
     """Replaces the trainer's log reduction if this Keras has the bug;
     returns whether the workaround is in place."""
-    module = _trainer_module()
-    method = getattr(module, "reduce_per_replica", None)
-    if method is None:
-        return False
-    if hasattr(method, MARK):
-        return True
-    if not keras_reduces_scalar_logs_along_axis0():
-        return False
-    module.reduce_per_replica = _averaging_scalars(method)
-    return True
+    return keras_compat.patch_keras(keras_compat.tensorflow_trainer_module(), _FUNCTION,
+                                    keras_reduces_scalar_logs_along_axis0, _averaging_scalars)

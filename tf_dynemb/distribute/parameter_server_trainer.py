@@ -10,8 +10,9 @@ checkpoints, with gradients taken on the shard variables themselves.
 import keras
 import tensorflow as tf
 
+from tf_dynemb import keras_compat
 from tf_dynemb.arguments import check_int_argument
-from tf_dynemb.distribute import sharded_lookup
+from tf_dynemb.tables import sharded_lookup
 from tf_dynemb.distribute.checkpoints import model_checkpoint
 
 
@@ -79,7 +80,7 @@ class ParameterServerTrainer:
         with self.strategy.scope():
             self.trained_variables = trained_variables(model)
             optimizer.build(self.trained_variables)
-        _count_atomically(optimizer.iterations)
+        keras_compat.count_steps_atomically(optimizer)
         self._step = None
         self.checkpoint_manager = None
         if checkpoint_dir is not None:
@@ -161,16 +162,6 @@ def _check_additive(metric):
                 f"Metric '{metric.name}' starts with a non-zero state ({variable.path}); "
                 "ParameterServerTrainer supports metrics whose state is a sum over batches "
                 "(means, sums, accuracies, AUC counts...).")
-
-
-def _count_atomically(counter):
-    """Makes `counter.assign_add` (a Keras variable's: read, then write) one
-    atomic `assign_add`, so that steps that workers run at once all count.
-    The optimizer's step counter drives Adam's bias correction."""
-    def assign_add(value):
-        counter.value.assign_add(tf.cast(value, counter.dtype))
-        return counter
-    counter.assign_add = assign_add
 
 
 def _add_batch(metric, *args, **kwargs):

@@ -10,7 +10,7 @@ full-size temporary of a table is made besides the copy itself.
 import keras
 import tensorflow as tf
 
-from tf_dynemb.distribute import sharded_lookup
+from tf_dynemb.tables import sharded_lookup
 
 
 def has_sharded_variables(model):

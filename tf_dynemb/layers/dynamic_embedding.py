@@ -1,45 +1,36 @@
 """DynamicEmbedding: word vectors from raw strings that never break on OOV."""
 
-import os
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_dynemb.model_format import VocabularyConfig
-from tf_dynemb.distribute import sharded_lookup
-from tf_dynemb.distribute.partitioned_init import partitioned_initialization
-from tf_dynemb.ops import COMBINERS, build_model, segment
-from tf_dynemb.ops import lookup as fused_lookup
-from tf_dynemb.reference import ReferenceLookup
-from tf_dynemb.layers import vocabulary_reference
+from tf_dynemb.contract import check_combiner
+from tf_dynemb.layers import lookup_paths
+from tf_dynemb.layers import pretrained, subword_fitting, subword_options, vocabulary_reference
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
     check_bool_argument,
     check_int_argument,
 )
-from tf_dynemb.vectors import load_text_vectors
-
-_WORDS_ASSET = "vocabulary.txt"
-_PIECES_ASSET = "wordpiece_vocabulary.txt"
-
-
-def _write_tokens(path, tokens):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("".join(t + "\n" for t in tokens))
+from tf_dynemb.layers.vocabulary_state import VocabularyState
+from tf_dynemb.reference import ReferenceLookup
+from tf_dynemb.tables import sharded_lookup
+from tf_dynemb.tables.partitioned_init import partitioned_initialization
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
 class DynamicEmbedding(StringInputLayer):
     """Embeds raw strings; out-of-vocabulary words never break it.
 
-    A word of `vocabulary` takes its own row; any other word is split into
-    WordPiece pieces of `wordpiece_vocabulary` whose rows are pooled by
-    `combiner`; a word that cannot be split takes one of `num_oov_buckets`
-    hash-bucket rows (or the `unknown_token`'s row when there are none). The
-    empty string is padding: a zero vector. The table has
-    `len(vocabulary) + len(wordpiece_vocabulary) + num_oov_buckets` rows, at
-    least one.
+    A word of `vocabulary` takes its own row, pooled by `combiner` with its
+    subword rows when `compose_words` (so every training word trains the
+    subwords, and a word never seen in training gets a useful vector); any
+    other word pools the rows of its WordPiece pieces of
+    `wordpiece_vocabulary` and of its hashed character n-grams; a word with
+    neither takes one of `num_oov_buckets` hash-bucket rows (or the
+    `unknown_token`'s row when there are none). The empty string is padding: a
+    zero vector. The table has `len(vocabulary) + len(wordpiece_vocabulary) +
+    num_oov_buckets + num_ngram_buckets` rows, at least one.
 
     Args:
         output_dim: int > 0. Width of the vectors.
@@ -54,6 +45,14 @@ class DynamicEmbedding(StringInputLayer):
             Defaults to `100`.
         unknown_token: a piece for unsplittable words when there are no
             buckets. Defaults to `None`.
+        num_ngram_buckets: int >= 0, hash buckets of the character n-grams of
+            `"<" + word + ">"` (0: no n-grams). Defaults to `200000`.
+        min_n, max_n: n-gram lengths in characters, `1 <= min_n <= max_n <=
+            16`. Default to `2` and `5`.
+        compose_words: whether a vocabulary word's vector also pools its
+            pieces and n-grams. Defaults to `True`. (Configs saved before these
+            options existed load with no n-grams and `False`.) Exports fold
+            composed words into one row each.
         embeddings_initializer: Defaults to `"uniform"`.
         embeddings_regularizer: Defaults to `None`.
         embeddings_constraint: Defaults to `None`.
@@ -88,6 +87,10 @@ class DynamicEmbedding(StringInputLayer):
         suffix_indicator="##",
         max_bytes_per_word=100,
         unknown_token=None,
+        num_ngram_buckets=subword_options.NUM_NGRAM_BUCKETS,
+        min_n=subword_options.MIN_N,
+        max_n=subword_options.MAX_N,
+        compose_words=subword_options.COMPOSE_WORDS,
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
         embeddings_constraint=None,
@@ -98,15 +101,7 @@ class DynamicEmbedding(StringInputLayer):
         super().__init__(**kwargs)
         self.output_dim = check_int_argument("output_dim", output_dim, 1)
         self.num_oov_buckets = check_int_argument("num_oov_buckets", num_oov_buckets, 0)
-        if combiner not in COMBINERS:
-            raise ValueError(f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}")
-        if not isinstance(suffix_indicator, str) or not suffix_indicator:
-            raise ValueError("`suffix_indicator` must be a non-empty string. "
-                             f"Received: suffix_indicator={suffix_indicator!r}")
-        if unknown_token is not None and not isinstance(unknown_token, str):
-            raise TypeError("`unknown_token` must be None or a string. "
-                            f"Received: unknown_token={unknown_token!r}")
-        self.combiner = combiner
+        self.combiner = check_combiner(combiner)
         self.suffix_indicator = suffix_indicator
         self.max_bytes_per_word = check_int_argument("max_bytes_per_word", max_bytes_per_word, 1)
         self.unknown_token = unknown_token
@@ -116,56 +111,36 @@ class DynamicEmbedding(StringInputLayer):
         self.mask_empty = check_bool_argument("mask_empty", mask_empty)
         self.supports_masking = mask_empty
         self._use_custom_op = check_bool_argument("use_custom_op", use_custom_op)
-        self._vocabulary_model = None
+        self.subwords = subword_options.SubwordOptions(num_ngram_buckets, min_n, max_n,
+                                                       compose_words)
+        self._vocabulary = VocabularyState(self.num_oov_buckets, suffix_indicator,
+                                           self.max_bytes_per_word, unknown_token, self.subwords)
         self._reference = None
-        self._pending_references = None
+        self._lookup_path = lookup_paths.choose(self._use_custom_op, None)
         self.set_vocabularies(vocabulary, wordpiece_vocabulary)
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config(subword_options.with_legacy_defaults(config))
 
     def set_vocabularies(self, vocabulary, wordpiece_vocabulary):
         """Sets both vocabularies (lists or files); once the table is built,
         their sizes must match it."""
-        given = (vocabulary, wordpiece_vocabulary)
-        if any(vocabulary_reference.is_reference(v) for v in given):
-            resolved = [vocabulary_reference.resolve(v)
-                        if vocabulary_reference.is_reference(v) else v for v in given]
-            if any(v is None for v in resolved):
-                # A `.keras` file brings the tokens as assets (load_assets).
-                self._pending_references = given
-                self._sizes = tuple(v["size"] if vocabulary_reference.is_reference(v)
-                                    else len(vocabulary_reference.as_tokens(v, "vocabulary"))
-                                    for v in given)
-                return
-            vocabulary, wordpiece_vocabulary = resolved
-        words = vocabulary_reference.as_tokens(vocabulary, "vocabulary")
-        pieces = vocabulary_reference.as_tokens(wordpiece_vocabulary, "wordpiece_vocabulary")
-        if self.built and (len(words), len(pieces)) != self._sizes:
-            raise ValueError(
-                f"The table was built for {self._sizes[0]} words and {self._sizes[1]} pieces; "
-                f"received {len(words)} and {len(pieces)}.")
-        if not words and not pieces and self.num_oov_buckets == 0:
-            raise ValueError(
-                "The layer would have no rows: pass `vocabulary`, `wordpiece_vocabulary` or "
-                "`num_oov_buckets` > 0. Received: no words, no pieces, num_oov_buckets=0")
-        self._vocabulary_model = build_model(
-            words, pieces, self.num_oov_buckets, self.suffix_indicator,
-            self.max_bytes_per_word, self.unknown_token)
-        self._words, self._pieces = words, pieces
-        self._sizes = (len(words), len(pieces))
-        self._pending_references = None
+        self._vocabulary.set(vocabulary, wordpiece_vocabulary, fixed_sizes=self.built)
         self._reference = None
-        if not self._use_custom_op:
-            self._make_reference()
+        if not self._use_custom_op and self._vocabulary.pending is None:
+            self._reference_lookup()
 
-    def _make_reference(self):
-        with tf.init_scope():
-            self._reference = ReferenceLookup(self.vocabulary_config)
+    def _reference_lookup(self):
+        """The stock-op lookup of the vocabularies, made when first needed."""
+        if self._reference is None:
+            self._require_vocabularies()
+            with tf.init_scope():
+                self._reference = ReferenceLookup(self._vocabulary.config)
+        return self._reference
 
     def _require_vocabularies(self):
-        if self._pending_references is not None:
-            raise ValueError(
-                f"The vocabularies of layer '{self.name}' are references that could not be "
-                f"resolved in this process: {self._pending_references!r}. Load the layer from "
-                "its .keras file (which carries them), or call set_vocabularies().")
+        self._vocabulary.require(self.name)
 
     @property
     def use_custom_op(self):
@@ -177,99 +152,56 @@ class DynamicEmbedding(StringInputLayer):
     @use_custom_op.setter
     def use_custom_op(self, value):
         self._use_custom_op = check_bool_argument("use_custom_op", value)
-        if not value and self._reference is None and self._pending_references is None:
-            self._make_reference()
+        self._lookup_path = lookup_paths.choose(value, getattr(self, "embeddings", None))
+        if not value and self._vocabulary.pending is None:
+            self._reference_lookup()
 
     @property
     def vocabulary_model(self):
         """The `uint8` model tensor of `tf_dynemb.build_model` for this layer."""
         self._require_vocabularies()
-        return self._vocabulary_model
+        return self._vocabulary.vocabulary_model
 
     @property
     def vocabulary_config(self):
         """A `tf_dynemb.VocabularyConfig` of this layer's vocabularies."""
         self._require_vocabularies()
-        return VocabularyConfig(
-            words=tuple(self._words), pieces=tuple(self._pieces),
-            num_oov_buckets=self.num_oov_buckets, suffix_indicator=self.suffix_indicator,
-            max_bytes_per_word=self.max_bytes_per_word, unknown_token=self.unknown_token)
+        return self._vocabulary.config
 
     def get_vocabulary(self):
         """The whole words, in row order (word i is row i)."""
         self._require_vocabularies()
-        return list(self._words)
+        return list(self._vocabulary.words)
 
     def get_wordpiece_vocabulary(self):
         """The WordPiece pieces, in row order (piece j is row
         `len(get_vocabulary()) + j`)."""
         self._require_vocabularies()
-        return list(self._pieces)
+        return list(self._vocabulary.pieces)
 
     def vocabulary_size(self):
-        """Rows of the table, words + pieces + buckets: like `StringLookup`'s,
+        """Rows of the table, words + pieces + buckets + n-gram buckets: like `StringLookup`'s,
         the number of distinct ids the layer can map a string to."""
         return self.input_dim
 
     @classmethod
     def from_vectors(cls, path, vocabulary=None, wordpiece_vocabulary=None, piece_vectors=None,
                      **kwargs):
-        """A layer whose word rows are pretrained vectors.
-
-        Args:
-            path: a word2vec / GloVe / fastText `.vec` text file (header
-                optional), or a `.npy` matrix whose rows match `vocabulary`.
-            vocabulary: the words of a `.npy` matrix (a list or a file);
-                ignored for text files, which name their words.
-            wordpiece_vocabulary: pieces, as for the constructor.
-            piece_vectors: optional `[len(pieces), D]` rows for the pieces;
-                otherwise pieces and buckets start from the initializer.
-            **kwargs: the other constructor arguments.
-        """
-        if str(path).endswith(".npy"):
-            if vocabulary is None:
-                raise ValueError(f"{path} is a .npy matrix: pass `vocabulary`, its row words.")
-            words, matrix = vocabulary_reference.as_tokens(vocabulary, "vocabulary"), np.load(path)
-            if matrix.ndim != 2 or matrix.shape[0] != len(words):
-                raise ValueError(f"{path} has shape {matrix.shape}; expected "
-                                 f"[{len(words)}, D] for the {len(words)} words given.")
-        else:
-            words, matrix = load_text_vectors(path)
-        layer = cls(int(matrix.shape[1]), vocabulary=words,
-                    wordpiece_vocabulary=wordpiece_vocabulary, **kwargs)
-        layer.build()
-        layer.assign_rows(0, matrix)
-        if piece_vectors is not None:
-            layer.assign_rows(len(words), piece_vectors)
-        return layer
+        """A layer whose word rows are pretrained vectors (`.vec` or `.npy`):
+        see `tf_dynemb.layers.pretrained.from_vectors`."""
+        return pretrained.from_vectors(cls, path, vocabulary, wordpiece_vocabulary,
+                                       piece_vectors, **kwargs)
 
     @classmethod
     def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
-        """A layer whose piece rows are a keras_hub model's token embeddings.
+        """A layer whose piece rows are a keras_hub model's token embeddings:
+        see `tf_dynemb.layers.pretrained.from_keras_hub`."""
+        return pretrained.from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary, **kwargs)
 
-        Args:
-            tokenizer: a `keras_hub.tokenizers.WordPieceTokenizer`; its
-                vocabulary (in id order) becomes `wordpiece_vocabulary`.
-            embedding_matrix: `[vocabulary_size, D]`, row i for token id i
-                (for example a BERT backbone's token embedding weights).
-            vocabulary: optional whole words, initialised by the initializer.
-            **kwargs: the other constructor arguments. The tokenizer's suffix
-                indicator is used, and its OOV token when there are no buckets.
-        """
-        pieces = list(tokenizer.get_vocabulary())
-        matrix = keras.ops.convert_to_numpy(embedding_matrix)
-        if matrix.ndim != 2 or matrix.shape[0] != len(pieces):
-            raise ValueError(f"`embedding_matrix` has shape {matrix.shape}; expected "
-                             f"[{len(pieces)}, D] for the tokenizer's {len(pieces)} tokens.")
-        kwargs.setdefault("suffix_indicator", getattr(tokenizer, "suffix_indicator", "##"))
-        oov = getattr(tokenizer, "oov_token", None)
-        if kwargs.get("num_oov_buckets", 1000) == 0 and oov in pieces:
-            kwargs.setdefault("unknown_token", oov)
-        layer = cls(int(matrix.shape[1]), vocabulary=vocabulary, wordpiece_vocabulary=pieces,
-                    **kwargs)
-        layer.build()
-        layer.assign_rows(len(layer.get_vocabulary()), matrix)
-        return layer
+    def fit_subwords(self, **kwargs):
+        """Fits the piece and n-gram rows to the word rows (no training): see
+        `tf_dynemb.layers.subword_fitting.fit_subword_rows`."""
+        return subword_fitting.fit_subword_rows(self, **kwargs)
 
     def assign_rows(self, start, values):
         """Overwrites table rows [start, start + len(values))."""
@@ -284,8 +216,8 @@ class DynamicEmbedding(StringInputLayer):
 
     @property
     def input_dim(self):
-        """Rows of the table: words + pieces + buckets."""
-        return self._sizes[0] + self._sizes[1] + self.num_oov_buckets
+        """Rows of the table: words + pieces + buckets + n-gram buckets."""
+        return self._vocabulary.num_rows
 
     def build(self, input_shape=None):
         shape = (self.input_dim, self.output_dim)
@@ -299,6 +231,7 @@ class DynamicEmbedding(StringInputLayer):
                 constraint=self.embeddings_constraint,
                 name="embeddings",
             )
+        self._lookup_path = lookup_paths.choose(self._use_custom_op, self.embeddings)
         self.built = True
 
     def call(self, inputs):
@@ -309,34 +242,9 @@ class DynamicEmbedding(StringInputLayer):
         `__call__`: vectors in the output dtype, and with `return_kind` the
         kind of each word (`tf_dynemb.WORD`...)."""
         self._require_vocabularies()
-        if sharded_lookup.is_sharded(self.embeddings):
-            vectors, kind = self._sharded_lookup(words)
-        elif self._use_custom_op:
-            vectors, kind = fused_lookup(words, self.embeddings, self._vocabulary_model,
-                                   self.combiner, return_kind=True)
-        else:
-            if self._reference is None:
-                self._make_reference()
-            vectors, kind = self._reference(words, self.embeddings.value, self.combiner,
-                                            return_kind=True)
+        vectors, kind = self._lookup_path(self, words)
         vectors = tf.cast(vectors, self.output_dtype)
         return (vectors, kind) if return_kind else vectors
-
-    def _sharded_lookup(self, words):
-        """The lookup of a table created under a `variable_partitioner`: the
-        rows of each word are found as usual, then gathered shard by shard."""
-        return sharded_lookup.embed(words, self.embeddings, self._rows_of)
-
-    def _rows_of(self, flat_words):
-        """(row_ids, row_weights, row_word, kind) of 1-D words."""
-        if self._use_custom_op:
-            return segment(flat_words, self._vocabulary_model, self.combiner)
-        if self._reference is None:
-            self._make_reference()
-        rows, kind = self._reference.rows(flat_words)
-        row_word = rows.value_rowids()
-        weights = sharded_lookup.weights_of(rows.row_lengths(), self.combiner)
-        return rows.flat_values, tf.gather(weights, row_word), row_word, kind
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_empty:
@@ -361,32 +269,28 @@ class DynamicEmbedding(StringInputLayer):
     def get_build_config(self):
         if not self.built:
             return None
-        return {"input_shape": None, "vocabulary_sizes": list(self._sizes)}
+        return {"input_shape": None, "vocabulary_sizes": list(self._vocabulary.sizes)}
 
     def build_from_config(self, config):
-        self._sizes = tuple(config["vocabulary_sizes"])
+        vocabulary_reference.check_build_sizes(config, self._vocabulary.sizes)
         self.build()
 
+    def load_own_variables(self, store):
+        if not sharded_lookup.is_sharded(self.embeddings):
+            vocabulary_reference.check_table_shape(store, (self.input_dim, self.output_dim))
+        super().load_own_variables(store)
+
     def save_assets(self, dir_path):
-        for name, tokens in ((_WORDS_ASSET, self._words), (_PIECES_ASSET, self._pieces)):
-            if vocabulary_reference.is_reference(vocabulary_reference.to_config(tokens)):
-                _write_tokens(os.path.join(dir_path, name), tokens)
+        self._vocabulary.save_assets(dir_path)
 
     def load_assets(self, dir_path):
-        if self._pending_references is None:
-            return
-        given = [os.path.join(dir_path, name) if vocabulary_reference.is_reference(value)
-                 else value
-                 for name, value in zip((_WORDS_ASSET, _PIECES_ASSET), self._pending_references)]
-        self.set_vocabularies(*given)
+        given = self._vocabulary.assets_to_load(dir_path)
+        if given is not None:
+            self.set_vocabularies(*given)
 
     def get_config(self):
         config = super().get_config()
-        if self._pending_references is not None:
-            vocabulary, wordpiece_vocabulary = self._pending_references
-        else:
-            vocabulary = vocabulary_reference.to_config(self._words)
-            wordpiece_vocabulary = vocabulary_reference.to_config(self._pieces)
+        vocabulary, wordpiece_vocabulary = self._vocabulary.config_values()
         config.update({
             "output_dim": self.output_dim,
             "vocabulary": vocabulary,
@@ -396,6 +300,7 @@ class DynamicEmbedding(StringInputLayer):
             "suffix_indicator": self.suffix_indicator,
             "max_bytes_per_word": self.max_bytes_per_word,
             "unknown_token": self.unknown_token,
+            **self.subwords.build_arguments(),
             "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
             "embeddings_constraint": keras.constraints.serialize(self.embeddings_constraint),

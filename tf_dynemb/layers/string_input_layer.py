@@ -3,6 +3,7 @@ takes raw strings (as `keras.layers.StringLookup` does)."""
 
 import keras
 
+from tf_dynemb import keras_compat
 from tf_dynemb.arguments import check_bool_argument, check_int_argument  # noqa: F401
 
 
@@ -25,8 +26,7 @@ class StringInputLayer(keras.layers.Layer):
                 f"{type(self).__name__} runs TensorFlow ops and needs the TensorFlow backend. "
                 f"Received: backend={keras.config.backend()!r}; set KERAS_BACKEND=tensorflow.")
         super().__init__(**kwargs)
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
+        keras_compat.take_raw_inputs(self)
         self.supports_jit = False
 
     @property
@@ -43,3 +43,16 @@ class StringInputLayer(keras.layers.Layer):
     def output_dtype(self):
         """The dtype of the vectors: the dtype policy's compute dtype."""
         return self.dtype_policy.compute_dtype
+
+
+def use_custom_op_of(inner):
+    """A `use_custom_op` property for a layer made around a `DynamicEmbedding`
+    (its attribute `inner`): reads and sets that layer's."""
+
+    def get(self):
+        return getattr(self, inner).use_custom_op
+
+    def set_(self, value):
+        getattr(self, inner).use_custom_op = value
+
+    return property(get, set_, doc=f"As `DynamicEmbedding.use_custom_op`, for `{inner}`.")

@@ -2,25 +2,17 @@
 
 import keras
 import tensorflow as tf
-import tensorflow_text as tf_text
 
+from tf_dynemb.layers import subword_options
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
-from tf_dynemb.layers.string_input_layer import StringInputLayer, check_bool_argument
+from tf_dynemb.layers.string_input_layer import (
+    StringInputLayer,
+    check_bool_argument,
+    use_custom_op_of,
+)
+from tf_dynemb.text import basic_tokenize
 
 OUTPUT_MODES = ("sequence", "mean", "max", "sum")
-# BERT's basic tokenization: punctuation (Unicode P, and ASCII symbols) and
-# CJK ideographs become words of their own.
-_SEPARATE = r"([\p{P}!-/:-@\[-`{-~]|\p{Han})"
-
-
-def basic_tokenize(sentences, lowercase=True, strip_accents=False):
-    """Words of each sentence: ragged `[..., (words)]`."""
-    text = sentences
-    if lowercase:
-        text = tf.strings.lower(text, encoding="utf-8")
-    if strip_accents:
-        text = tf.strings.regex_replace(tf_text.normalize_utf8(text, "NFD"), r"\p{Mn}", "")
-    return tf.strings.split(tf.strings.regex_replace(text, _SEPARATE, r" \1 "))
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -32,7 +24,10 @@ class TextEmbedding(StringInputLayer):
         vocabulary: whole words (list or file). Defaults to `None`.
         wordpiece_vocabulary: WordPiece pieces (list or file). Defaults to `None`.
         num_oov_buckets: int >= 0. Defaults to `1000`.
-        combiner: pooling of a word's pieces. Defaults to `"mean"`.
+        combiner: pooling of a word's rows. Defaults to `"mean"`.
+        num_ngram_buckets, min_n, max_n, compose_words: the subword options
+            of `DynamicEmbedding`, with its defaults (`200000`, `2`, `5`,
+            `True`; configs saved before they existed load without them).
         lowercase: lowercase the text first. Defaults to `True`.
         strip_accents: remove combining marks after NFD. Defaults to `False`.
         output_mode: `"sequence"` (word vectors, padded with zeros and a mask)
@@ -56,9 +51,12 @@ class TextEmbedding(StringInputLayer):
     """
 
     def __init__(self, output_dim, vocabulary=None, wordpiece_vocabulary=None,
-                 num_oov_buckets=1000, combiner="mean", lowercase=True, strip_accents=False,
-                 output_mode="mean", ragged=False, embeddings_initializer="uniform",
-                 use_custom_op=True, **kwargs):
+                 num_oov_buckets=1000, combiner="mean",
+                 num_ngram_buckets=subword_options.NUM_NGRAM_BUCKETS,
+                 min_n=subword_options.MIN_N, max_n=subword_options.MAX_N,
+                 compose_words=subword_options.COMPOSE_WORDS, lowercase=True,
+                 strip_accents=False, output_mode="mean", ragged=False,
+                 embeddings_initializer="uniform", use_custom_op=True, **kwargs):
         super().__init__(**kwargs)
         if output_mode not in OUTPUT_MODES:
             raise ValueError(f"`output_mode` must be one of {OUTPUT_MODES}. "
@@ -75,7 +73,8 @@ class TextEmbedding(StringInputLayer):
         self.embedding = DynamicEmbedding(
             output_dim, vocabulary=vocabulary, wordpiece_vocabulary=wordpiece_vocabulary,
             num_oov_buckets=num_oov_buckets, combiner=combiner,
-            embeddings_initializer=embeddings_initializer, use_custom_op=use_custom_op,
+            num_ngram_buckets=num_ngram_buckets, min_n=min_n, max_n=max_n,
+            compose_words=compose_words, embeddings_initializer=embeddings_initializer, use_custom_op=use_custom_op,
             dtype=self.dtype_policy, name="embedding")
 
     def build(self, input_shape=None):
@@ -133,14 +132,7 @@ class TextEmbedding(StringInputLayer):
         shape = batch + ((None, dim) if self.output_mode == "sequence" else (dim,))
         return keras.KerasTensor(shape, dtype=self.output_dtype, ragged=self.ragged)
 
-    @property
-    def use_custom_op(self):
-        """As `DynamicEmbedding.use_custom_op`."""
-        return self.embedding.use_custom_op
-
-    @use_custom_op.setter
-    def use_custom_op(self, value):
-        self.embedding.use_custom_op = value
+    use_custom_op = use_custom_op_of("embedding")
 
     def get_vocabulary(self):
         """The whole words of the embedding, in row order."""
@@ -151,24 +143,29 @@ class TextEmbedding(StringInputLayer):
         return self.embedding.get_wordpiece_vocabulary()
 
     def vocabulary_size(self):
-        """Rows of the embedding table: words + pieces + buckets."""
+        """Rows of the embedding table: words + pieces + buckets + n-gram buckets."""
         return self.embedding.vocabulary_size()
 
     def get_build_config(self):
         if not self.built:
             return None
-        return {"input_shape": None, "vocabulary_sizes": list(self.embedding._sizes)}
+        return self.embedding.get_build_config()
 
     def build_from_config(self, config):
         self.embedding.build_from_config(config)
         self.build()
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config(subword_options.with_legacy_defaults(config))
 
     def get_config(self):
         config = super().get_config()
         inner = self.embedding.get_config()
         config.update({name: inner[name] for name in (
             "output_dim", "vocabulary", "wordpiece_vocabulary", "num_oov_buckets", "combiner",
-            "embeddings_initializer", "use_custom_op")})
+            *self.embedding.subwords.build_arguments(), "embeddings_initializer",
+            "use_custom_op")})
         config.update({"lowercase": self.lowercase, "strip_accents": self.strip_accents,
                        "output_mode": self.output_mode, "ragged": self.ragged})
         return config

@@ -4,13 +4,8 @@ import keras
 import tensorflow as tf
 
 from tf_dynemb._loader import ops as native_ops
-from tf_dynemb.optimizers.row_updates import (
-    RowUpdates,
-    deduplicate,
-    local_component,
-    require_tensorflow_backend,
-    unique_rows,
-)
+from tf_dynemb.optimizers import row_updates
+from tf_dynemb.optimizers.row_updates import RowUpdates
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -55,7 +50,7 @@ class RowwiseAdagrad(RowUpdates, keras.optimizers.Optimizer):
         name="rowwise_adagrad",
         **kwargs,
     ):
-        require_tensorflow_backend(type(self).__name__)
+        row_updates.require_tensorflow_backend(type(self).__name__)
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not isinstance(epsilon, (int, float)) or epsilon < 0:
             raise ValueError(f"`epsilon` must be a float >= 0. Received: epsilon={epsilon!r}")
@@ -94,7 +89,8 @@ class RowwiseAdagrad(RowUpdates, keras.optimizers.Optimizer):
         return tf.reshape(out, tf.concat([tf.shape(out), tf.ones([max(rank - 1, 0)], tf.int32)], 0))
 
     def _update_dense(self, variable, gradient, learning_rate):
-        acc = local_component(self._accumulators[self._get_variable_index(variable)], variable)
+        acc = row_updates.local_component(
+            self._accumulators[self._get_variable_index(variable)], variable)
         acc.assign_add(_row_mean_square(gradient))
         multiplier = self._multiplier(acc.read_value(), learning_rate, variable.dtype,
                                       gradient.shape.rank)
@@ -102,9 +98,10 @@ class RowwiseAdagrad(RowUpdates, keras.optimizers.Optimizer):
 
     def _update_rows(self, variable, gradient, learning_rate):
         dtype = variable.dtype
-        acc = local_component(self._accumulators[self._get_variable_index(variable)], variable)
+        acc = row_updates.local_component(
+            self._accumulators[self._get_variable_index(variable)], variable)
         if self._fuses(variable, acc):
-            rows, positions = unique_rows(gradient)
+            rows, positions = row_updates.unique_rows(gradient)
             native_ops.tf_dynemb_sparse_apply_rowwise_adagrad(
                 var=variable.handle, accumulator=acc.handle, rows=rows, positions=positions,
                 values=gradient.values, learning_rate=tf.cast(learning_rate, dtype),
@@ -112,7 +109,7 @@ class RowwiseAdagrad(RowUpdates, keras.optimizers.Optimizer):
                 weight_decay=tf.cast(self._weight_decay_of(variable), dtype))
             return
 
-        gradient = deduplicate(gradient)
+        gradient = row_updates.deduplicate(gradient)
         rows, values = gradient.indices, gradient.values
         acc_rows = acc.sparse_read(rows) + _row_mean_square(values)
         acc.scatter_update(tf.IndexedSlices(acc_rows, rows))

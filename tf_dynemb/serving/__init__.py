@@ -1,5 +1,5 @@
 """SavedModels for TensorFlow Serving, with string-in signatures, in two
-flavors (`flavors.py`): a whole trained Keras model (`export_model`), or an
+flavors (`tf_dynemb.flavors`): a whole trained Keras model (`export_model`), or an
 embedding on its own (`EmbeddingServer`, `export`)."""
 
 from tf_dynemb.serving.embedding_server import (
@@ -9,10 +9,9 @@ from tf_dynemb.serving.embedding_server import (
     initial_table,
     make_server,
     server_from_keras,
-    split_sentences,
     write_server,
 )
-from tf_dynemb.serving.flavors import FLAVORS
+from tf_dynemb.flavors import FLAVORS
 from tf_dynemb.serving.model_export import export_model
 from tf_dynemb.serving.versions import next_version, write_version
 from tf_dynemb.serving.warmup import read_export_info, write_export_info, write_warmup
@@ -28,7 +27,6 @@ __all__ = [
     "next_version",
     "read_export_info",
     "server_from_keras",
-    "split_sentences",
     "write_export_info",
     "write_server",
     "write_version",

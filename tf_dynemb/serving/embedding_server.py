@@ -6,21 +6,14 @@ the mean of their words' vectors). For a trained Keras model, prefer
 import numpy as np
 import tensorflow as tf
 
+from tf_dynemb.contract import check_combiner
+from tf_dynemb.flavors import check_flavor
 from tf_dynemb.model_format import VocabularyConfig, decode_model
-from tf_dynemb.ops import COMBINERS, build_model, lookup
+from tf_dynemb.ops import build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
-from tf_dynemb.serving.flavors import check_flavor
 from tf_dynemb.serving.versions import write_version
 from tf_dynemb.serving.warmup import write_export_info, write_warmup
-# Sentences are lowercased and split on whitespace and punctuation.
-WORD_SEPARATORS = r"[\s\p{P}]+"
-
-
-def split_sentences(sentences):
-    """Words of each sentence, `[B, (words)]` ragged, with core TF ops only (so
-    the fused flavor needs no TF Text ops)."""
-    lowered = tf.strings.lower(sentences, encoding="utf-8")
-    return tf.strings.split(tf.strings.regex_replace(lowered, WORD_SEPARATORS, " "))
+from tf_dynemb.text import basic_tokenize
 
 
 class EmbeddingServer(tf.Module):
@@ -29,15 +22,16 @@ class EmbeddingServer(tf.Module):
     `embed_words`: `words` string `[None]` -> `embeddings` float32 `[None, D]`
     and `kind` int32 `[None]`. `embed_sentences`: `sentences` string `[None]`
     -> `embedding` float32 `[None, D]`, the mean of its words' vectors (zeros
-    for a sentence without words).
+    for a sentence without words). Sentences are split as `TextEmbedding`
+    splits them (`tf_dynemb.text.basic_tokenize`, lowercased, punctuation
+    kept as words; core TF ops only, so the fused flavor needs no TF Text op).
     """
 
-    def __init__(self, model, table, flavor="portable", combiner="mean", name=None):
+    def __init__(self, vocabulary_model, table, flavor="portable", combiner="mean", name=None):
         super().__init__(name=name)
         check_flavor(flavor)
-        if combiner not in COMBINERS:
-            raise ValueError(f"`combiner` must be one of {COMBINERS}. Received: combiner={combiner!r}")
-        config = decode_model(model)
+        check_combiner(combiner)
+        config = decode_model(vocabulary_model)
         table = np.asarray(table, dtype=np.float32)
         if table.ndim != 2 or table.shape[0] != config.num_rows:
             raise ValueError(
@@ -49,13 +43,14 @@ class EmbeddingServer(tf.Module):
         self.dim = int(table.shape[1])
         self.table = tf.Variable(table, trainable=False, name="table")
         if flavor == "fused":
-            self._model = tf.constant(tf.get_static_value(model), tf.uint8)
+            self._vocabulary_model = tf.constant(tf.get_static_value(vocabulary_model), tf.uint8)
         else:
             self._reference = ReferenceLookup(config)
 
     def _lookup(self, words):
         if self.flavor == "fused":
-            return lookup(words, self.table, self._model, self.combiner, return_kind=True)
+            return lookup(words, self.table, self._vocabulary_model, self.combiner,
+                          return_kind=True)
         return self._reference(words, self.table, self.combiner, return_kind=True)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="words")])
@@ -65,7 +60,7 @@ class EmbeddingServer(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
     def embed_sentences(self, sentences):
-        words = split_sentences(sentences)
+        words = basic_tokenize(sentences)
         embeddings, _ = self._lookup(words)
         sums = tf.reduce_sum(embeddings, axis=1)
         counts = tf.cast(tf.maximum(words.row_lengths(), 1), tf.float32)[:, tf.newaxis]
@@ -100,11 +95,11 @@ def server_from_keras(path, flavor="portable"):
     """
     import keras
 
-    from tf_dynemb.layers import DynamicEmbedding, HybridEmbedding, TextEmbedding
+    from tf_dynemb.keras_compat import flatten_layers
+    from tf_dynemb.layers import HybridEmbedding, TextEmbedding, dynamic_embeddings
 
     model = keras.models.load_model(path)
-    layers = list(model._flatten_layers())
-    found = [layer for layer in layers if isinstance(layer, DynamicEmbedding)]
+    found = dynamic_embeddings(model)
     if len(found) != 1:
         names = [layer.name for layer in found]
         raise ValueError(
@@ -112,7 +107,7 @@ def server_from_keras(path, flavor="portable"):
             f"found {len(found)}: {names}. Use tf_dynemb.serving.export_model to serve the "
             "whole model.")
     layer = found[0]
-    for outer in layers:
+    for outer in flatten_layers(model):
         inner = (getattr(outer, "embedding", None), getattr(outer, "static", None))
         if isinstance(outer, (TextEmbedding, HybridEmbedding)) and layer in inner:
             raise ValueError(
@@ -128,9 +123,9 @@ def server_from_keras(path, flavor="portable"):
 def make_server(words, pieces, dim, num_oov_buckets=1000, combiner="mean",
                 flavor="portable", vectors=None, seed=0):
     """Builds the model and table from vocabularies and returns the server."""
-    model = build_model(words, pieces, num_oov_buckets=num_oov_buckets)
-    table = initial_table(decode_model(model), dim, vectors, seed)
-    return EmbeddingServer(model, table, flavor=flavor, combiner=combiner)
+    vocabulary_model = build_model(words, pieces, num_oov_buckets=num_oov_buckets)
+    table = initial_table(decode_model(vocabulary_model), dim, vectors, seed)
+    return EmbeddingServer(vocabulary_model, table, flavor=flavor, combiner=combiner)
 
 
 def export(output_dir, words, pieces, dim, num_oov_buckets, combiner, flavor,

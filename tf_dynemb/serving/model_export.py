@@ -1,20 +1,20 @@
 """export_model: a whole trained Keras model as a TF Serving version, in
 either flavor, checked against the model before it is published."""
 
-import contextlib
 import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_dynemb.contract import OP_PREFIX
 from tf_dynemb.distribute.unsharded_copy import has_sharded_variables, unsharded_copy
-from tf_dynemb.layers import DynamicEmbedding
-from tf_dynemb.serving.flavors import check_flavor
+from tf_dynemb.flavors import check_flavor, lookup_path
+from tf_dynemb.layers import dynamic_embeddings
+from tf_dynemb.serving.folding import folds
 from tf_dynemb.serving.versions import write_version
 from tf_dynemb.serving.warmup import write_export_info, write_warmup
 
-_OP_PREFIX = "TfDynemb"
 # The exported model must reproduce the model's own outputs on the warmup
 # batch within this tolerance, or nothing is published. (The tests hold both
 # flavors to 1e-6 on adversarial inputs; this guards against gross loss.)
@@ -31,7 +31,8 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
     and dtypes, strings staying strings) and returns its outputs. With
     `flavor="portable"` every tf_dynemb layer runs its stock-op reference
     (core TF and TF Text ops: the stock tensorflow_model_server); with
-    `"fused"` the custom op (a server linked with //ops:ops_lib). Before the
+    `"fused"` the custom op (a server linked with //ops:ops_lib), whatever
+    each layer's own `use_custom_op`: the model is never changed. Before the
     version is published, the written SavedModel is loaded back and must
     reproduce `model`'s outputs on the warmup batch, and a portable export
     must hold no tf_dynemb op; otherwise nothing is written and an error
@@ -39,7 +40,9 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
     `ParameterServerStrategy`) is exported from an unsharded local copy
     (`tf_dynemb.distribute.unsharded_copy`): each table is one variable of
     the SavedModel, never a constant, so tables over 2 GB export; call it
-    outside `strategy.scope()`, on the chief.
+    outside `strategy.scope()`, on the chief. Layers that compose words are
+    exported folded (`tf_dynemb.serving.folding`): each vocabulary word's
+    composed vector is its row, read alone.
 
     Args:
         model: a built `keras.Model` (functional, Sequential, or subclassed
@@ -60,49 +63,32 @@ def export_model(model, output_dir, flavor="portable", version=None, warmup_inpu
         raise TypeError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
     # A model trained with sharded tables (ParameterServerStrategy) is served
     # from a local unsharded copy: each table one variable of the SavedModel.
-    embeddings = _embeddings_of(model)
+    embeddings = dynamic_embeddings(model)
     for layer in embeddings:
         try:
             layer.vocabulary_model  # noqa: B018 (raises if its vocabularies are missing)
         except ValueError as e:
             raise ValueError(f"Cannot export layer '{layer.name}': {e}") from None
     served = unsharded_copy(model) if has_sharded_variables(model) else model
-    served_embeddings = _embeddings_of(served)
-    trained_paths = [layer.use_custom_op for layer in embeddings]
+    # Composed vocabulary words are served from one row each.
+    served_folds = folds(dynamic_embeddings(served))
 
     def fill(staging):
-        with _paths(served_embeddings, [flavor == "fused"] * len(served_embeddings)):
+        # The layers read the flavor when they are traced; none is changed.
+        with lookup_path(flavor, folded=served_folds):
             served.export(staging, format="tf_saved_model", verbose=False)
         if flavor == "portable":
             _check_no_custom_ops(staging)
         signature = tf.saved_model.load(staging).signatures["serving_default"]
         specs = signature.structured_input_signature[1]
         batch = _warmup_batch(specs, warmup_inputs, embeddings)
-        with _paths(embeddings, trained_paths):
-            _check_reproduces(model, signature, specs, batch)
+        _check_reproduces(model, signature, specs, batch)
         write_warmup(staging, [("serving_default", batch)])
         write_export_info(staging, flavor=flavor, contents="model",
                           inputs={name: spec.dtype.name for name, spec in specs.items()},
                           outputs=sorted(signature.structured_outputs))
 
     return write_version(output_dir, version, fill)
-
-
-def _embeddings_of(model):
-    return [layer for layer in model._flatten_layers() if isinstance(layer, DynamicEmbedding)]
-
-
-@contextlib.contextmanager
-def _paths(embeddings, use_custom_op):
-    """Runs each layer with the given path, then restores its own."""
-    before = [layer.use_custom_op for layer in embeddings]
-    try:
-        for layer, value in zip(embeddings, use_custom_op):
-            layer.use_custom_op = value
-        yield
-    finally:
-        for layer, value in zip(embeddings, before):
-            layer.use_custom_op = value
 
 
 def _check_no_custom_ops(export_dir):
@@ -116,7 +102,7 @@ def _check_no_custom_ops(export_dir):
         nodes = [(None, node) for node in graph.node]
         nodes += [(f.signature.name, node) for f in graph.library.function for node in f.node_def]
         for function, node in nodes:
-            if node.op.startswith(_OP_PREFIX):
+            if node.op.startswith(OP_PREFIX):
                 where = f" in function {function}" if function else ""
                 raise ValueError(
                     f"The portable export holds the tf_dynemb op {node.op} (node "

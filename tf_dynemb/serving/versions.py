@@ -1,10 +1,10 @@
 """Version directories under a TF Serving model base path: written whole
 (staging directory, then one rename) or not at all; see
-`tf_dynemb.version_dirs`."""
+`tf_dynemb.serving.version_dirs`."""
 
 import os
 
-from tf_dynemb.version_dirs import versions, write_version_dir
+from tf_dynemb.serving.version_dirs import versions, write_version_dir
 
 
 def next_version(base):

@@ -96,9 +96,7 @@ __global__ void EmbedWordsKernel(ModelView model, PackedWords words,
     const uint8_t* word = words.bytes + begin;
     const WordRows rows = ClassifyWord(model, word, length);
     if (lane == 0) kinds[i] = rows.kind;
-    const float weight = rows.kind == kPieces
-                             ? CombinerWeight(combiner, rows.num_rows)
-                             : (rows.num_rows == 0 ? 0.0f : 1.0f);
+    const float weight = CombinerWeight(combiner, rows.num_rows);
     T* dst = out + i * dim;
     for (int64_t col0 = 0; col0 < dim; col0 += kChunk) {
       float acc[kSteps][kVec] = {};

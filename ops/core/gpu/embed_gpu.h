@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "ops/core/model_format.h"
+#include "ops/core/segmenter.h"
 
 namespace tf_dynemb {
 namespace gpu {
@@ -40,11 +41,19 @@ cudaError_t LaunchSegmentWords(cudaStream_t stream, const ModelView& model,
                                int64_t* row_ids, float* row_weights,
                                int64_t* row_word, int32_t* kinds);
 
-// An upper bound on the rows of a word of `length` bytes: each piece takes at
-// least one byte, any other kind takes at most one row.
-inline int64_t RowSlots(int64_t length, uint32_t max_bytes_per_word) {
+// An upper bound on the rows of word w (host memory) of `length` bytes under
+// `model`: a piece takes at least one byte, the word row comes first when
+// words are composed, N(w) is counted exactly; any other kind has at most one
+// row. At most 1 + 255 + 257 * 16 for a validated model.
+inline int64_t RowSlots(const uint8_t* w, int64_t length, const ModelView& model) {
   if (length == 0) return 0;
-  return length <= static_cast<int64_t>(max_bytes_per_word) ? length : 1;
+  const int64_t pieces =
+      model.num_pieces > 0 && length <= static_cast<int64_t>(model.max_bytes_per_word)
+          ? length
+          : 0;
+  const int64_t rows = (model.compose_words() ? 1 : 0) + pieces +
+                       CountNgramRows(model, w, static_cast<uint64_t>(length));
+  return rows > 1 ? rows : 1;
 }
 
 // Moves every span of `host_view` (which points into `host_base`) onto the

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -105,7 +106,8 @@ Mismatches Compare(const ModelView& host, const ModelView& device,
                                    combiner, out.ptr, kinds.ptr));
   std::vector<int64_t> slots{0};
   for (const auto& w : words) {
-    slots.push_back(slots.back() + gpu::RowSlots(w.size(), host.max_bytes_per_word));
+    slots.push_back(slots.back() + gpu::RowSlots(reinterpret_cast<const uint8_t*>(w.data()),
+                                                 w.size(), host));
   }
   DeviceArray<int64_t> dslots(slots.size()), ids(slots.back()), word_of(slots.back());
   DeviceArray<float> weights(slots.back());
@@ -154,7 +156,8 @@ std::vector<std::string> AdversarialWords(std::mt19937* rng) {
                                     "\xff\xfe", "\xc3", "caf\xc3\xa9",
                                     "\xe6\x9d\xb1\xe4\xba\xac",
                                     std::string(101, 'x'), std::string(100, 'x'),
-                                    std::string(70000, 'q')};
+                                    std::string(255, 'y'), std::string(256, 'y'),
+                                    std::string(70000, 'q'), "\x80\x80", "a\xbf\xe6"};
   const std::string alphabet = "abet#.\xc3\xa9\xff ";
   for (int i = 0; i < 5000; ++i) {
     std::string w;
@@ -216,6 +219,59 @@ double MeasureCopyBandwidth() {
   return 5.0 * 2 * bytes / (ms * 1e-3);
 }
 
+// A model built and validated on the host, and its copy on the device.
+struct Model {
+  std::string buffer;
+  ModelView host;
+  ModelView device;
+  std::unique_ptr<DeviceArray<uint8_t>> copy;
+};
+
+bool BuildOnDevice(const ModelConfig& config, Model* m) {
+  std::string error = BuildModel(config, &m->buffer);
+  const auto* base = reinterpret_cast<const uint8_t*>(m->buffer.data());
+  if (error.empty()) error = ValidateModel(base, m->buffer.size(), &m->host);
+  if (!error.empty()) {
+    std::fprintf(stderr, "model: %s\n", error.c_str());
+    return false;
+  }
+  m->copy = std::make_unique<DeviceArray<uint8_t>>(m->buffer.size());
+  m->copy->Upload(base, m->buffer.size());
+  m->device = gpu::RebaseModelView(m->host, base, m->copy->ptr);
+  return true;
+}
+
+// Compares every combiner at each width in `dims` on both word sets; appends
+// a table row each to `report`. Returns whether all matched.
+bool CheckParity(const char* model_name, const Model& m, const std::vector<int64_t>& dims,
+                 const std::vector<std::string>& real,
+                 const std::vector<std::string>& adversarial, std::mt19937* rng,
+                 std::string* report) {
+  bool ok = true;
+  for (int64_t dim : dims) {
+    std::vector<float> table(static_cast<size_t>(m.host.num_rows()) * dim);
+    std::normal_distribution<float> normal;
+    for (auto& v : table) v = normal(*rng);
+    DeviceArray<float> dtable(table.size());
+    dtable.Upload(table.data(), table.size());
+    for (int32_t combiner : {kMean, kSum, kSqrtN}) {
+      const std::vector<std::string>* sets[] = {&real, &adversarial};
+      for (const std::vector<std::string>* set : sets) {
+        const Mismatches bad = Compare(m.host, m.device, *set, table, dim, dtable.ptr, combiner);
+        ok = ok && bad.kinds == 0 && bad.rows == 0 && bad.values == 0;
+        char line[320];
+        std::snprintf(line, sizeof(line), "| %s | %s | %zu | %lld | %s | %lld | %lld | %lld | %.2e |\n",
+                      model_name, set == &real ? "real text" : "adversarial", set->size(),
+                      static_cast<long long>(dim), combiner == kMean ? "mean" : combiner == kSum ? "sum" : "sqrtn",
+                      static_cast<long long>(bad.kinds), static_cast<long long>(bad.rows),
+                      static_cast<long long>(bad.values), bad.worst);
+        *report += line;
+      }
+    }
+  }
+  return ok;
+}
+
 int Main(int argc, char** argv) {
   const bool check_only = argc > 1 && std::string(argv[1]) == "--check-only";
   if (check_only) {
@@ -233,21 +289,11 @@ int Main(int argc, char** argv) {
   config.words.assign(vocab_words.begin(), vocab_words.end());
   config.pieces.assign(pieces.begin(), pieces.end());
   config.num_oov_buckets = 1000;
-  std::string buffer;
-  std::string error = BuildModel(config, &buffer);
-  ModelView host;
-  if (error.empty()) {
-    error = ValidateModel(reinterpret_cast<const uint8_t*>(buffer.data()),
-                          buffer.size(), &host);
-  }
-  if (!error.empty()) {
-    std::fprintf(stderr, "model: %s\n", error.c_str());
-    return 2;
-  }
-  DeviceArray<uint8_t> dmodel(buffer.size());
-  dmodel.Upload(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size());
-  const ModelView device = gpu::RebaseModelView(
-      host, reinterpret_cast<const uint8_t*>(buffer.data()), dmodel.ptr);
+  Model model;
+  if (!BuildOnDevice(config, &model)) return 2;
+  const std::string& buffer = model.buffer;
+  const ModelView& host = model.host;
+  const ModelView& device = model.device;
 
   cudaDeviceProp prop;
   CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
@@ -256,37 +302,41 @@ int Main(int argc, char** argv) {
                        std::to_string(host.num_pieces) + " pieces, " +
                        std::to_string(host.num_buckets) + " buckets.\n\n";
 
-  // Correctness: real text and adversarial words, every combiner.
+  // Correctness: real text and adversarial words, every combiner, on the
+  // WordPiece model and on models with character n-grams (with and without
+  // composed words, and the widest n-gram lengths on words of 255 bytes).
   std::mt19937 rng(1234);
-  bool ok = true;
-  report += "| check | words | D | combiner | kind mismatches | row mismatches | values off by > 1e-6 | max abs diff |\n|---|---|---|---|---|---|---|---|\n";
+  report += "| model | check | words | D | combiner | kind mismatches | row mismatches | values off by > 1e-6 | max abs diff |\n|---|---|---|---|---|---|---|---|---|\n";
   std::vector<std::string> real(text.begin(), text.begin() + std::min<size_t>(text.size(), check_only ? 20000 : 100000));
   const auto adversarial = AdversarialWords(&rng);
   // 16-lane groups up to D = 128, warps above; odd widths take scalar loads.
-  for (int64_t dim : {int64_t{128}, int64_t{99}, int64_t{384}, int64_t{301}}) {
-    std::vector<float> table(static_cast<size_t>(host.num_rows()) * dim);
-    std::normal_distribution<float> normal;
-    for (auto& v : table) v = normal(rng);
-    DeviceArray<float> dtable(table.size());
-    dtable.Upload(table.data(), table.size());
-    for (int32_t combiner : {kMean, kSum, kSqrtN}) {
-      const std::vector<std::string>* sets[] = {&real, &adversarial};
-      for (const std::vector<std::string>* set : sets) {
-        const Mismatches bad = Compare(host, device, *set, table, dim, dtable.ptr, combiner);
-        ok = ok && bad.kinds == 0 && bad.rows == 0 && bad.values == 0;
-        char line[256];
-        std::snprintf(line, sizeof(line), "| %s | %zu | %lld | %s | %lld | %lld | %lld | %.2e |\n",
-                      set == &real ? "real text" : "adversarial", set->size(),
-                      static_cast<long long>(dim), combiner == kMean ? "mean" : combiner == kSum ? "sum" : "sqrtn",
-                      static_cast<long long>(bad.kinds), static_cast<long long>(bad.rows),
-                      static_cast<long long>(bad.values), bad.worst);
-        report += line;
-      }
-    }
+  bool ok = CheckParity("wordpiece", model, {128, 99, 384, 301}, real, adversarial, &rng, &report);
+  struct NgramVariant {
+    const char* name;
+    int64_t min_n, max_n;
+    bool compose, pieces;
+  };
+  std::string ngram_buffer;  // a composed n-gram model, damaged below
+  for (const NgramVariant& v : {NgramVariant{"n-grams 3-6", 3, 6, false, true},
+                                NgramVariant{"n-grams 3-6, composed", 3, 6, true, true},
+                                NgramVariant{"n-grams 1-16, composed", 1, 16, true, true},
+                                NgramVariant{"n-grams 2-4, no pieces", 2, 4, false, false}}) {
+    ModelConfig c = config;
+    if (!v.pieces) c.pieces.clear();
+    c.num_ngram_buckets = 5000;
+    c.min_n = v.min_n;
+    c.max_n = v.max_n;
+    c.compose_words = v.compose;
+    c.max_bytes_per_word = 255;
+    Model ngram_model;
+    if (!BuildOnDevice(c, &ngram_model)) return 2;
+    ok = CheckParity(v.name, ngram_model, {64, 301}, real, adversarial, &rng, &report) && ok;
+    if (v.compose) ngram_buffer = ngram_model.buffer;
   }
 
   std::vector<std::string> few(adversarial.begin(), adversarial.begin() + 300);
-  const int64_t damaged = CheckDamagedModels(buffer, few, &rng);
+  const int64_t damaged = CheckDamagedModels(buffer, few, &rng) +
+                          CheckDamagedModels(ngram_buffer, few, &rng);
   report += "\nDamaged models run unvalidated without a fault: " + std::to_string(damaged) + ".\n";
   if (check_only) {
     std::printf("%s\n%s\n", report.c_str(), ok ? "PARITY: all GPU results equal the CPU core's" : "PARITY: MISMATCHES FOUND");

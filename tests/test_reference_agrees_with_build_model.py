@@ -1,10 +1,14 @@
-"""One contract, two paths: every vocabulary build_model accepts, the stock-op
-path (StaticHashTable + TF Text's FastWordpieceTokenizer) builds too and maps
-every word to the same rows; whatever the stock path cannot build, build_model
-refuses with a clear error, and the stock path with the same one. Issue 12,
-failure 7.
+"""One contract, two paths, computed independently from the same vocabulary
+lists: every vocabulary build_model accepts, the stock-op path
+(ReferenceLookup: StaticHashTable + TF Text's FastWordpieceTokenizer, built
+from a VocabularyConfig, never from the op library's buffer) builds too and
+maps every word to the same rows. Refusals: what build_model refuses (with a
+clear error), ReferenceLookup refuses too, by its own checks, naming the same
+argument; what the stock ops themselves cannot hold is pinned by
+test_what_fastwordpiece_can_hold.
 
-Run longer with `pytest tests/test_two_paths.py --hypothesis-profile=long`.
+Run longer with
+`pytest tests/test_reference_agrees_with_build_model.py --hypothesis-profile=long`.
 """
 
 import numpy as np
@@ -78,11 +82,16 @@ def fused_model(config):
 def stock_lookup(config):
     try:
         return tf_dynemb.ReferenceLookup(config), None
-    except Exception as e:  # whatever the builders or the table raise
+    except Exception as e:  # its own checks (ValueError), or whatever TF Text or the table raise
         return None, e
 
 
-CASES = [  # the stock path's failures issue 12 found, and what build_model now says
+def argument_named(error):
+    """The first `argument` an error message names."""
+    return str(error).split("`")[1] if "`" in str(error) else None
+
+
+CASES = [  # vocabularies the stock path once failed on, and what build_model says
     (VocabularyConfig((), (b"a", b"##a"), 1, "##", 256, None),
      "both refused (`max_bytes_per_word` must be in [1, 255]"),
     (VocabularyConfig((), (b"a" * 257,), 1, "##", 100, None),
@@ -95,7 +104,7 @@ CASES = [  # the stock path's failures issue 12 found, and what build_model now 
 
 
 @pytest.mark.parametrize("config, outcome", CASES)
-def test_cases_of_the_issue(config, outcome):
+def test_vocabularies_the_stock_path_once_failed_on(config, outcome):
     words = [b"a", b"aa", b"\xff\xfe\xc3", b"\xff\xfe\xc3\xc3", b"a" * 300]
     assert check_both_paths(config, words).startswith(outcome)
 
@@ -131,11 +140,12 @@ def check_both_paths(config, words):
     model, fused_error = fused_model(config)
     reference, stock_error = stock_lookup(config)
     if model is None:
+        # A refusal: both refuse, each by its own checks, for the same argument.
         assert "Received" in str(fused_error), fused_error  # a clear error, naming the value
-        # ReferenceLookup checks its config with build_model, so it refuses
-        # alike; why those refusals are needed (what TF Text's own builder
-        # cannot hold) is pinned by test_what_fastwordpiece_can_hold.
-        assert reference is None, "the stock path accepted what build_model refuses"
+        assert reference is None, f"the stock path accepted what build_model refuses: {fused_error}"
+        assert isinstance(stock_error, ValueError) and "Received" in str(stock_error), stock_error
+        assert argument_named(stock_error) == argument_named(fused_error), (fused_error,
+                                                                           stock_error)
         return f"both refused ({str(fused_error).split('. Received')[0][:70]})"
     assert reference is not None, f"build_model accepted what the stock path refuses: {stock_error}"
     flat = tf.constant(words + [b""] + list(config.words) + list(config.pieces), tf.string)
@@ -148,7 +158,7 @@ def check_both_paths(config, words):
 
 
 def test_build_model_bounds_the_segmenters_work():
-    # Issue 12, failure 3: build_model itself made a 160 KB word take 28 s.
+    # Unbounded, build_model itself made a 160 KB word take 28 s.
     long_piece = "##" + "a" * 15998 + "b"
     with pytest.raises(ValueError, match=r"max_bytes_per_word=2147483647"):
         tf_dynemb.build_model(pieces=["a", "##a", long_piece], num_oov_buckets=1,
@@ -172,6 +182,8 @@ def test_reference_finds_a_sentinel_whatever_the_pieces_hold():
     model = tf_dynemb.build_model([b"w"], pieces, num_oov_buckets=5)
     words = tf.constant([b"aa", b"w", b"zz", b""] + taken)
     row_ids, _, _, kind = tf_dynemb.segment(words, model)
-    rows, ref_kind = tf_dynemb.ReferenceLookup(tf_dynemb.decode_model(model)).rows(words)
+    reference = tf_dynemb.ReferenceLookup(VocabularyConfig((b"w",), tuple(pieces), 5, "##", 100,
+                                                           None))
+    rows, ref_kind = reference.rows(words)
     np.testing.assert_array_equal(kind.numpy(), ref_kind.numpy())
     np.testing.assert_array_equal(row_ids.numpy(), rows.flat_values.numpy())

@@ -75,12 +75,3 @@ def embed(words, table, rows_of):
     shape = tf.concat([tf.shape(words), [int(table.shape[1])]], axis=0)
     return tf.reshape(vectors, shape), tf.reshape(kind, tf.shape(words))
 
-
-def weights_of(row_lengths, combiner):
-    """Per-word weight of each of its rows for `combiner` (float32)."""
-    counts = tf.cast(tf.maximum(row_lengths, 1), tf.float32)
-    if combiner == "mean":
-        return 1.0 / counts
-    if combiner == "sqrtn":
-        return 1.0 / tf.sqrt(counts)
-    return tf.ones_like(counts)

@@ -98,7 +98,7 @@ gpu: $(VENV)/.installed
 	@command -v $(BAZEL) >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq bazel-bootstrap; }
 	./configure $(PY)
-	$(BAZEL) build $(OPS_TARGETS) //ops:_tf_dynemb_ops_gpu.so //ops:gpu_harness
+	$(BAZEL) build $(OPS_TARGETS) //ops:_tf_dynemb_ops_gpu.so //ops:gpu_harness //ops:sparse_apply_harness
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops_gpu.so tf_dynemb/_tf_dynemb_ops.so
 	install -m 0644 bazel-bin/ops/_tf_dynemb_ops.json tf_dynemb/
 
@@ -132,11 +132,22 @@ build/text_words.txt: tf_dynemb/sample_text.py scripts/sample_words.py
 HARNESS_ARGS := tf_dynemb/assets/default_wordpiece.txt tf_dynemb/assets/default_words.txt \
 	build/text_words.txt
 
-gpu-harness: build/gpu_harness build/text_words.txt
-	build/gpu_harness $(HARNESS_ARGS) $(or $(REPORT),build/gpu_harness.md)
+build/sparse_apply_harness: ops/core/gpu/sparse_apply_harness.cu.cc ops/core/gpu/sparse_apply_gpu.cu.cc $(CORE_HDRS)
+	mkdir -p build
+	$(NVCC) $(NVCC_FLAGS) -x cu -c ops/core/gpu/sparse_apply_gpu.cu.cc -o build/sparse_apply_gpu.o
+	$(NVCC) $(NVCC_FLAGS) -x cu -c ops/core/gpu/sparse_apply_harness.cu.cc -o build/sparse_apply_harness.o
+	$(NVCC) $(NVCC_FLAGS) build/sparse_apply_gpu.o build/sparse_apply_harness.o -o $@
 
-gpu-check: build/gpu_harness build/text_words.txt
+# Every CUDA kernel against the CPU core, without TensorFlow: the lookup and
+# segmentation (LookupWithRows' kernel) in gpu_harness, both sparse-apply
+# rules in sparse_apply_harness; then their timings against the copy bound.
+gpu-harness: build/gpu_harness build/sparse_apply_harness build/text_words.txt
+	build/gpu_harness $(HARNESS_ARGS) $(or $(REPORT),build/gpu_harness.md)
+	build/sparse_apply_harness $(or $(SPARSE_REPORT),build/sparse_apply_harness.md)
+
+gpu-check: build/gpu_harness build/sparse_apply_harness build/text_words.txt
 	compute-sanitizer --tool memcheck --error-exitcode 3 build/gpu_harness --check-only $(HARNESS_ARGS)
+	compute-sanitizer --tool memcheck --error-exitcode 3 build/sparse_apply_harness --check-only
 
 # libFuzzer over the TF-free core with AddressSanitizer and UBSan. Seeds are
 # valid models written by build_model; findings land in build/fuzz/.

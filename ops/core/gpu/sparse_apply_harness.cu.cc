@@ -91,7 +91,7 @@ std::vector<float> Random(std::mt19937* rng, size_t n, float low, float high) {
   return v;
 }
 
-gpu::DeviceRowGradients DeviceGradients(const Step& s, const DeviceArray<int64_t>& rows,
+RowGradients DeviceGradients(const Step& s, const DeviceArray<int64_t>& rows,
                                         const DeviceArray<int32_t>& positions,
                                         const DeviceArray<float>& values) {
   return {rows.ptr, static_cast<int64_t>(s.rows.size()), positions.ptr, values.ptr,

@@ -4,13 +4,13 @@ whose topic words never appeared in training.
 Three topics; each sentence mixes real English filler (the standard library's
 docstrings) with three inflected topic words. Training uses some prefix and
 suffix combinations, the test set only others ("reconnecting", "unlocked"),
-so every topic word at test time is unseen. Compared: a DynamicEmbedding
-(common English words + WordPiece pieces learned from the training text), a
-HybridEmbedding (common words' rows + a CharCNNEncoder for the others), and
-StringLookup + Embedding over every training word (unseen words share one OOV
-row). The whole-word vocabulary of the first two is general English on
-purpose: a word in it never reaches the pieces or the encoder, so if every
-training word were in it, nothing would train them.
+so every topic word at test time is unseen. Compared, each with every
+training word as its vocabulary (as `tf-dynemb learn-vocab` or
+`StringLookup.adapt` would give it): a DynamicEmbedding with its defaults
+(each word composed from its row, its WordPiece pieces learned from the
+training text and its character n-grams), a HybridEmbedding (the words' rows
+composed with a CharCNNEncoder, which also encodes the unseen words), and
+StringLookup + Embedding (unseen words share one OOV row).
 
 Usage: python examples/train_classifier.py [--epochs=8] [--optimizer=adam|lazy_adam] [--seed=0]
     [--output=results.md]
@@ -107,13 +107,12 @@ def main(argv):
         tf.data.Dataset.from_tensor_slices(train), vocabulary_size=400, lowercase=True,
         reserved_tokens=["[UNK]"])
     dim = 32
-    common = sorted(set(filler) - {w for stems in TOPICS.values() for w in stems})
     models = {
-        "DynamicEmbedding (words + WordPiece)": lambda: DynamicEmbedding(
-            dim, vocabulary=common, wordpiece_vocabulary=pieces, num_oov_buckets=100,
+        "DynamicEmbedding (words + WordPiece + n-grams)": lambda: DynamicEmbedding(
+            dim, vocabulary=vocabulary, wordpiece_vocabulary=pieces, num_oov_buckets=100,
             mask_empty=True),
         "HybridEmbedding (words + CharCNNEncoder)": lambda: HybridEmbedding(
-            DynamicEmbedding(dim, vocabulary=common, num_oov_buckets=0),
+            DynamicEmbedding(dim, vocabulary=vocabulary, num_oov_buckets=0, num_ngram_buckets=0),
             CharCNNEncoder(dim, filters=64)),
         "StringLookup + Embedding (baseline)": lambda: string_lookup_embedding(vocabulary, dim),
     }
@@ -130,9 +129,8 @@ def main(argv):
     text = (f"{FLAGS.train_size} training and {FLAGS.test_size} held-out sentences, 3 topics "
             f"(chance 0.333), {FLAGS.epochs} epochs, optimizer {FLAGS.optimizer}, D = {dim}; "
             f"{unseen:.0%} of held-out words "
-            f"are unseen in training; {len(vocabulary)} training words (StringLookup's "
-            f"vocabulary), {len(common)} common words and {len(pieces)} learned WordPiece pieces "
-            f"(the others').\n\n{table}")
+            f"are unseen in training; {len(vocabulary)} training words (every model's "
+            f"vocabulary) and {len(pieces)} learned WordPiece pieces.\n\n{table}")
     print("\n" + text)
     if FLAGS.output:
         with open(FLAGS.output, "w") as f:

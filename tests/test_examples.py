@@ -8,15 +8,16 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-# Bounds from runs of this very command with --seed=0..3 (2026-12-04): held-out
-# accuracy DynamicEmbedding 0.73 to 0.89, HybridEmbedding 0.92 to 0.97,
-# StringLookup + Embedding 0.24 to 0.38 (three topics: chance is 1/3, and its
-# test words are unseen by construction); train accuracy 0.987 to 1.0. Each
-# bound sits well clear of the worst run; the baseline's is a ceiling.
+# Bounds from runs of this very command with --seed=0..3 (2026-12-04, every
+# training word in each model's vocabulary): held-out accuracy
+# DynamicEmbedding 0.96 to 0.99, HybridEmbedding 0.77 to 0.92, StringLookup +
+# Embedding 0.24 to 0.38 (three topics: chance is 1/3, and its test words are
+# unseen by construction); train accuracy 0.937 to 1.0. Each bound sits well
+# clear of the worst run; the baseline's is a ceiling.
 MIN_TRAIN_ACCURACY = 0.9
 HELD_OUT_BOUNDS = {  # model -> (lowest, highest) held-out accuracy accepted
-    "DynamicEmbedding (words + WordPiece)": (0.55, 1.0),
-    "HybridEmbedding (words + CharCNNEncoder)": (0.7, 1.0),
+    "DynamicEmbedding (words + WordPiece + n-grams)": (0.8, 1.0),
+    "HybridEmbedding (words + CharCNNEncoder)": (0.6, 1.0),
     "StringLookup + Embedding (baseline)": (0.0, 0.5),
 }
 

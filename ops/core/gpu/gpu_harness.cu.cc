@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ops/core/gpu/embed_gpu.h"
+#include "ops/core/gpu/harness_util.h"
 #include "ops/core/model_builder.h"
 #include "ops/core/model_validator.h"
 #include "ops/core/pooling.h"
@@ -26,15 +27,9 @@
 namespace tf_dynemb {
 namespace {
 
-#define CHECK_CUDA(expr)                                                   \
-  do {                                                                     \
-    const cudaError_t err_ = (expr);                                       \
-    if (err_ != cudaSuccess) {                                             \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr,   \
-                   cudaGetErrorString(err_));                              \
-      std::exit(2);                                                        \
-    }                                                                      \
-  } while (0)
+using harness::DeviceArray;
+using harness::MeasureCopyBandwidth;
+using harness::SecondsPerLaunch;
 
 std::vector<std::string> ReadLines(const char* path) {
   std::ifstream in(path);
@@ -48,20 +43,6 @@ std::vector<std::string> ReadLines(const char* path) {
   }
   return lines;
 }
-
-// A device buffer freed on scope exit.
-template <typename T>
-struct DeviceArray {
-  T* ptr = nullptr;
-  explicit DeviceArray(size_t n) { CHECK_CUDA(cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T))); }
-  ~DeviceArray() { cudaFree(ptr); }
-  void Upload(const T* src, size_t n) {
-    CHECK_CUDA(cudaMemcpy(ptr, src, n * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  void Download(T* dst, size_t n) const {
-    CHECK_CUDA(cudaMemcpy(dst, ptr, n * sizeof(T), cudaMemcpyDeviceToHost));
-  }
-};
 
 struct Packed {
   std::vector<uint8_t> bytes;
@@ -198,25 +179,6 @@ int64_t CheckDamagedModels(const std::string& buffer,
     CHECK_CUDA(cudaDeviceSynchronize());
   }
   return tried;
-}
-
-// Achievable bandwidth: a device-to-device copy, bytes read plus written.
-double MeasureCopyBandwidth() {
-  const size_t bytes = size_t{1} << 30;
-  DeviceArray<uint8_t> a(bytes), b(bytes);
-  cudaEvent_t start, stop;
-  CHECK_CUDA(cudaEventCreate(&start));
-  CHECK_CUDA(cudaEventCreate(&stop));
-  CHECK_CUDA(cudaMemcpy(b.ptr, a.ptr, bytes, cudaMemcpyDeviceToDevice));
-  CHECK_CUDA(cudaEventRecord(start));
-  for (int r = 0; r < 5; ++r) {
-    CHECK_CUDA(cudaMemcpy(b.ptr, a.ptr, bytes, cudaMemcpyDeviceToDevice));
-  }
-  CHECK_CUDA(cudaEventRecord(stop));
-  CHECK_CUDA(cudaEventSynchronize(stop));
-  float ms = 0;
-  CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
-  return 5.0 * 2 * bytes / (ms * 1e-3);
 }
 
 // A model built and validated on the host, and its copy on the device.
@@ -370,22 +332,11 @@ int Main(int argc, char** argv) {
       const DeviceWords dwords(packed);
       DeviceArray<float> out(n * dim);
       DeviceArray<int32_t> kinds(n);
-      cudaEvent_t start, stop;
-      CHECK_CUDA(cudaEventCreate(&start));
-      CHECK_CUDA(cudaEventCreate(&stop));
       auto launch = [&] {
         CHECK_CUDA(gpu::LaunchEmbedWords(nullptr, device, dwords.view, gpu::TableType::kFloat32,
                                          dtable.ptr, dim, kMean, out.ptr, kinds.ptr));
       };
-      launch();
-      const int reps = 20;
-      CHECK_CUDA(cudaEventRecord(start));
-      for (int r = 0; r < reps; ++r) launch();
-      CHECK_CUDA(cudaEventRecord(stop));
-      CHECK_CUDA(cudaEventSynchronize(stop));
-      float ms = 0;
-      CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
-      const double seconds = ms * 1e-3 / reps;
+      const double seconds = SecondsPerLaunch(launch);
       const double bytes = (rows + n) * dim * sizeof(float);
       std::snprintf(line, sizeof(line), "| %s | %lld | %.1f | %.1f | %.1f | %.0f | %.0f%% |\n",
                     n == 1 ? "1 (of 1 MiB)" : std::to_string(n).c_str(), static_cast<long long>(dim),

@@ -22,37 +22,16 @@
 #include <string>
 #include <vector>
 
+#include "ops/core/gpu/harness_util.h"
 #include "ops/core/gpu/sparse_apply_gpu.h"
 #include "ops/core/row_update_rules.h"
 
 namespace tf_dynemb {
 namespace {
 
-#define CHECK_CUDA(expr)                                                 \
-  do {                                                                   \
-    const cudaError_t err_ = (expr);                                     \
-    if (err_ != cudaSuccess) {                                           \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, \
-                   cudaGetErrorString(err_));                            \
-      std::exit(2);                                                      \
-    }                                                                    \
-  } while (0)
-
-template <typename T>
-struct DeviceArray {
-  T* ptr = nullptr;
-  size_t size = 0;
-  explicit DeviceArray(const std::vector<T>& host) : size(host.size()) {
-    CHECK_CUDA(cudaMalloc(&ptr, std::max<size_t>(size, 1) * sizeof(T)));
-    if (size) CHECK_CUDA(cudaMemcpy(ptr, host.data(), size * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  ~DeviceArray() { cudaFree(ptr); }
-  std::vector<T> Download() const {
-    std::vector<T> host(size);
-    if (size) CHECK_CUDA(cudaMemcpy(host.data(), ptr, size * sizeof(T), cudaMemcpyDeviceToHost));
-    return host;
-  }
-};
+using harness::DeviceArray;
+using harness::MeasureCopyBandwidth;
+using harness::SecondsPerLaunch;
 
 // One step's inputs, as the TF kernels hand them to the core: unique touched
 // rows, and for each gradient row the position of its touched row.
@@ -169,26 +148,6 @@ Off CheckRowwiseAdagrad(const Step& s, std::mt19937* rng) {
   return off;
 }
 
-double MeasureCopyBandwidth() {
-  const size_t bytes = size_t{1} << 30;
-  void *a = nullptr, *b = nullptr;
-  CHECK_CUDA(cudaMalloc(&a, bytes));
-  CHECK_CUDA(cudaMalloc(&b, bytes));
-  cudaEvent_t start, stop;
-  CHECK_CUDA(cudaEventCreate(&start));
-  CHECK_CUDA(cudaEventCreate(&stop));
-  CHECK_CUDA(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-  CHECK_CUDA(cudaEventRecord(start));
-  for (int r = 0; r < 5; ++r) CHECK_CUDA(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-  CHECK_CUDA(cudaEventRecord(stop));
-  CHECK_CUDA(cudaEventSynchronize(stop));
-  float ms = 0;
-  CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
-  cudaFree(a);
-  cudaFree(b);
-  return 5.0 * 2 * bytes / (ms * 1e-3);
-}
-
 // Microseconds a step of each rule takes on a V x D table with `touched`
 // rows and twice as many gradient rows (the launches alone, inputs resident).
 void Time(int64_t table_rows, int64_t width, int64_t touched, double peak, std::mt19937* rng,
@@ -201,9 +160,6 @@ void Time(int64_t table_rows, int64_t width, int64_t touched, double peak, std::
   DeviceArray<int32_t> dpositions(s.positions);
   DeviceArray<float> scratch{std::vector<float>(s.rows.size() * width)};
   const auto g = DeviceGradients(s, drows, dpositions, dvalues);
-  cudaEvent_t start, stop;
-  CHECK_CUDA(cudaEventCreate(&start));
-  CHECK_CUDA(cudaEventCreate(&stop));
   for (const char* rule : {"LazyAdam", "RowwiseAdagrad"}) {
     const bool adam = rule[0] == 'L';
     auto launch = [&] {
@@ -212,15 +168,7 @@ void Time(int64_t table_rows, int64_t width, int64_t touched, double peak, std::
                       : gpu::LaunchSparseRowwiseAdagrad(nullptr, kAdagrad, g, scratch.ptr,
                                                         var.ptr, acc.ptr));
     };
-    launch();
-    const int reps = 20;
-    CHECK_CUDA(cudaEventRecord(start));
-    for (int r = 0; r < reps; ++r) launch();
-    CHECK_CUDA(cudaEventRecord(stop));
-    CHECK_CUDA(cudaEventSynchronize(stop));
-    float ms = 0;
-    CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
-    const double seconds = ms * 1e-3 / reps;
+    const double seconds = SecondsPerLaunch(launch);
     // Bytes that must move: gradient rows read; scratch zeroed, summed into
     // and read; touched rows of the table (and Adam's two slots) read and
     // written.

@@ -262,3 +262,18 @@ def test_composed_words_are_served_from_one_row_each():
                                   expected)
     assert layer.subwords.compose_words  # the layer itself is unchanged
     assert folding.fold(DynamicEmbedding(4, vocabulary=WORDS, compose_words=False)) is None
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_models_export_folded(policy, tmp_path):
+    inputs = keras.Input(shape=(), dtype="string")
+    layer = DynamicEmbedding(4, vocabulary=WORDS, wordpiece_vocabulary=PIECES, num_oov_buckets=3,
+                             num_ngram_buckets=50, dtype=policy)
+    model = keras.Model(inputs, layer(inputs))
+    words = tf.constant(WORDS + ["unseen", "qzxv", ""])
+    for flavor in serving.FLAVORS:
+        path = serving.export_model(model, str(tmp_path / flavor), flavor=flavor,
+                                    warmup_inputs=words)
+        served = tf.saved_model.load(path).signatures["serving_default"]
+        np.testing.assert_array_equal(next(iter(served(words).values())).numpy(),
+                                      model(words).numpy())

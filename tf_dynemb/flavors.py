@@ -36,7 +36,8 @@ def lookup_path(flavor, folded=None):
     to `(vocabulary_model, table)` reads that table through that model,
     which does not compose words; the layers themselves are not changed."""
     token = _SCOPED.set(check_flavor(flavor))
-    folded_token = _FOLDED.set(dict(folded or {}))
+    # A scope without `folded` keeps the folds of the scope around it.
+    folded_token = _FOLDED.set(_FOLDED.get() if folded is None else dict(folded))
     try:
         yield
     finally:

@@ -119,7 +119,7 @@ def _check_config(config):
                f"unknown_token={config.unknown_token!r:.80}")
     if config.num_ngram_buckets < 0:
         refuse("`num_ngram_buckets` must be >= 0", f"num_ngram_buckets={config.num_ngram_buckets}")
-    if config.num_ngram_buckets and not 1 <= config.min_n <= config.max_n <= 16:
+    if not 1 <= config.min_n <= config.max_n <= 16:
         refuse("n-gram lengths must satisfy 1 <= `min_n` <= `max_n` <= 16",
                f"min_n={config.min_n}, max_n={config.max_n}")
     if not isinstance(config.compose_words, bool):

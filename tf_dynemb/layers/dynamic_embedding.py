@@ -151,10 +151,11 @@ class DynamicEmbedding(StringInputLayer):
 
     @use_custom_op.setter
     def use_custom_op(self, value):
-        self._use_custom_op = check_bool_argument("use_custom_op", value)
-        self._lookup_path = lookup_paths.choose(value, getattr(self, "embeddings", None))
+        check_bool_argument("use_custom_op", value)
         if not value and self._vocabulary.pending is None:
-            self._reference_lookup()
+            self._reference_lookup()  # made first: if it fails, nothing changed
+        self._use_custom_op = value
+        self._lookup_path = lookup_paths.choose(value, getattr(self, "embeddings", None))
 
     @property
     def vocabulary_model(self):

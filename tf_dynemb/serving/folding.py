@@ -26,14 +26,15 @@ def composed_word_rows(words, table, vocabulary_model, combiner):
     vectors = [lookup(tf.constant(words[i:i + _BATCH], tf.string), table, vocabulary_model,
                       combiner).numpy() for i in range(0, len(words), _BATCH)]
     if not vectors:
-        return np.zeros([0, int(table.shape[1])], table.dtype.as_numpy_dtype)
+        return np.zeros([0, int(table.shape[1])], tf.as_dtype(table.dtype).as_numpy_dtype)
     return np.concatenate(vectors)
 
 
 def fold(layer):
     """`(vocabulary_model, table)` to serve a composing `DynamicEmbedding`
     from: a model of the same vocabularies that does not compose, and a new
-    variable holding the table with each word's composed vector as its row.
+    variable holding the table, in the layer's compute dtype, with each word's
+    composed vector as its row.
     None when the layer does not compose or has no words."""
     words = layer.get_vocabulary()
     if not layer.subwords.compose_words or not words:
@@ -42,11 +43,13 @@ def fold(layer):
     fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     folded_model = build_model(**fields)
     with tf.init_scope():
-        rows = composed_word_rows(words, layer.embeddings, layer.vocabulary_model,
-                                  layer.combiner)
-        table = tf.Variable(layer.embeddings.value, trainable=False,
-                            name=f"{layer.name}_folded")
-        table[:len(words)].assign(rows)
+        # In the dtype the layer computes in (a mixed-precision policy reads
+        # its float32 table as float16 or bfloat16), so served vectors are
+        # the ones the layer computes.
+        table = tf.Variable(tf.cast(layer.embeddings.value, layer.compute_dtype),
+                            trainable=False, name=f"{layer.name}_folded")
+        table[:len(words)].assign(composed_word_rows(
+            words, table, layer.vocabulary_model, layer.combiner))
     return folded_model, table
 
 

@@ -20,7 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import wordpiece_corpus  # noqa: E402
 
-from tf_dynemb.layers import DynamicEmbedding  # noqa: E402
+from tf_dynemb.layers import DynamicEmbedding
+from tf_dynemb.vocabulary import default_vocabulary  # noqa: E402
 
 
 def planted_vectors(words, dim, seed=0):
@@ -42,11 +43,20 @@ def main():
     parser.add_argument("--num_words", type=int, default=30000)
     parser.add_argument("--dim", type=int, default=300)
     parser.add_argument("--iterations", type=int, default=50)
+    parser.add_argument("--smoke", action="store_true",
+                        help="The bundled vocabularies, D = 8, 5 iterations: seconds.")
     args = parser.parse_args()
-    words, pieces = wordpiece_corpus.corpus_vocabularies(args.cache_dir, args.num_words)
+    options = {}
+    if args.smoke:
+        words, pieces = default_vocabulary()
+        args.dim, args.iterations, options = 8, 5, {"num_ngram_buckets": 1000}
+    else:
+        words, pieces = wordpiece_corpus.corpus_vocabularies(args.cache_dir, args.num_words)
+    os.makedirs(args.cache_dir, exist_ok=True)
     path = os.path.join(args.cache_dir, "planted_vectors.npy")
     np.save(path, planted_vectors(words, args.dim))
-    layer = DynamicEmbedding.from_vectors(path, vocabulary=words, wordpiece_vocabulary=pieces)
+    layer = DynamicEmbedding.from_vectors(path, vocabulary=words, wordpiece_vocabulary=pieces,
+                                          **options)
     start = time.perf_counter()
     report = layer.fit_subwords(iterations=args.iterations)
     seconds = time.perf_counter() - start

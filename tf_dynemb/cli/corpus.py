@@ -2,13 +2,13 @@
 sentences (`basic_tokenize`), so that a vocabulary learned here matches what
 the layer looks up."""
 
-import collections
 import glob
 import os
 
 from tf_dynemb.cli.errors import CommandError, require_files
 from tf_dynemb.cli.progress import bar
 from tf_dynemb.vocabulary import read_lines
+from tf_dynemb.vocabulary_learning import WordCounter, most_frequent
 
 BATCH_LINES = 2048
 COUNTS_HEADER = "word\tcount"
@@ -49,7 +49,7 @@ def tokenize(lines, lowercase=True, strip_accents=False):
 
 def count_words(paths, lowercase=True, strip_accents=False):
     """{word: count} over the files, in one process, with a progress bar."""
-    counts = collections.Counter()
+    counts = WordCounter()
     total = sum(os.path.getsize(p) for p in paths)
     with bar(total=total, desc="counting words", unit="B", unit_scale=True) as progress:
         for path in paths:
@@ -62,18 +62,12 @@ def count_words(paths, lowercase=True, strip_accents=False):
                     batch = []
             if batch:
                 counts.update(tokenize(batch, lowercase, strip_accents))
-    return {word.decode("utf-8"): n for word, n in counts.items()}
+    return counts.counts()
 
 
 def require_words(counts, paths):
     if not counts:
         raise CommandError(f"the corpus has no words: {', '.join(paths)}.")
-
-
-def most_frequent(counts, n=None):
-    """(word, count) pairs, most frequent first, ties in byte order."""
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return ranked if n is None else ranked[:n]
 
 
 def write_counts(path, counts):

@@ -20,6 +20,7 @@ import os
 
 from absl import flags
 
+from tf_dynemb import vocabulary_learning
 from tf_dynemb.cli import beam_counting, corpus
 from tf_dynemb.cli.errors import UsageError, quoted
 from tf_dynemb.cli.progress import say
@@ -37,11 +38,11 @@ def define_flags(fv):
                         flag_values=fv)
     flags.DEFINE_integer("vocab_size", None, "Most pieces in the WordPiece vocabulary.",
                          lower_bound=1, flag_values=fv)
-    flags.DEFINE_integer("words", 5000, "Whole words to keep, most frequent first.",
+    flags.DEFINE_integer("words", vocabulary_learning.MAX_TOKENS, "Whole words to keep, most frequent first.",
                          lower_bound=0, flag_values=fv)
-    flags.DEFINE_integer("min_word_count", 2, "A whole word must occur this many times.",
+    flags.DEFINE_integer("min_word_count", vocabulary_learning.MIN_FREQUENCY, "A whole word must occur this many times.",
                          lower_bound=1, flag_values=fv)
-    flags.DEFINE_list("reserved_tokens", ["[UNK]"], "Pieces put first in the WordPiece "
+    flags.DEFINE_list("reserved_tokens", list(vocabulary_learning.RESERVED_TOKENS), "Pieces put first in the WordPiece "
                       "vocabulary ([UNK] serves as unknown_token when there are no buckets).",
                       flag_values=fv)
     flags.DEFINE_string("suffix_indicator", "##", "Marks continuation pieces.", flag_values=fv)
@@ -111,8 +112,7 @@ def run(fv, args):
     os.makedirs(fv.output_dir, exist_ok=True)
     counts = _count(fv, pipeline_args)
     total = sum(counts.values())
-    ranked = corpus.most_frequent(counts)
-    words = [w for w, n in ranked if n >= fv.min_word_count][: fv.words]
+    words = vocabulary_learning.select_words(counts, fv.words, fv.min_word_count)
     covered = sum(counts[w] for w in words)
     say(f"Learning at most {fv.vocab_size} WordPiece pieces from {len(counts)} distinct words.")
     pieces = learn_pieces(counts, fv.vocab_size, fv.reserved_tokens, fv.suffix_indicator)

@@ -6,7 +6,9 @@ import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
 from tf_dynemb.layers import lookup_paths
+from tf_dynemb import vocabulary_learning
 from tf_dynemb.layers import pretrained, subword_fitting, subword_options, vocabulary_reference
+from tf_dynemb.layers import vocabulary_adapt
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
     check_bool_argument,
@@ -199,6 +201,24 @@ class DynamicEmbedding(StringInputLayer):
         see `tf_dynemb.layers.pretrained.from_keras_hub`."""
         return pretrained.from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary, **kwargs)
 
+    def adapt(self, data, max_tokens=vocabulary_learning.MAX_TOKENS,
+              min_frequency=vocabulary_learning.MIN_FREQUENCY, wordpiece_vocabulary_size=None,
+              batch_size=None, steps=None,
+              max_distinct_words=vocabulary_learning.MAX_DISTINCT_WORDS):
+        """Learns the vocabularies from words (a `tf.data.Dataset`, tensor,
+        array or list; "" is padding) before the layer is built, as
+        `tf-dynemb learn-vocab` would: the `max_tokens` (None: all) most
+        frequent words seen `min_frequency` times, and, given
+        `wordpiece_vocabulary_size`, that many WordPiece pieces at most
+        (otherwise the pieces stay). See `tf_dynemb.layers.vocabulary_adapt`."""
+        vocabulary_adapt.adapt(self, self, data, self._lookup_keys, max_tokens, min_frequency,
+                               wordpiece_vocabulary_size, batch_size, steps, max_distinct_words)
+
+    def _lookup_keys(self, words):
+        """The strings the vocabularies are searched for, for `words`: what
+        `lookup` looks up and `adapt` counts."""
+        return words
+
     def fit_subwords(self, **kwargs):
         """Fits the piece and n-gram rows to the word rows (no training): see
         `tf_dynemb.layers.subword_fitting.fit_subword_rows`."""
@@ -243,7 +263,7 @@ class DynamicEmbedding(StringInputLayer):
         `__call__`: vectors in the output dtype, and with `return_kind` the
         kind of each word (`tf_dynemb.WORD`...)."""
         self._require_vocabularies()
-        vectors, kind = self._lookup_path(self, words)
+        vectors, kind = self._lookup_path(self, self._lookup_keys(words))
         vectors = tf.cast(vectors, self.output_dtype)
         return (vectors, kind) if return_kind else vectors
 

@@ -3,7 +3,8 @@
 import keras
 import tensorflow as tf
 
-from tf_dynemb.layers import subword_options
+from tf_dynemb import vocabulary_learning
+from tf_dynemb.layers import subword_options, vocabulary_adapt
 from tf_dynemb.layers.dynamic_embedding import DynamicEmbedding
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
@@ -133,6 +134,18 @@ class TextEmbedding(StringInputLayer):
         return keras.KerasTensor(shape, dtype=self.output_dtype, ragged=self.ragged)
 
     use_custom_op = use_custom_op_of("embedding")
+
+    def adapt(self, data, max_tokens=vocabulary_learning.MAX_TOKENS,
+              min_frequency=vocabulary_learning.MIN_FREQUENCY, wordpiece_vocabulary_size=None,
+              batch_size=None, steps=None,
+              max_distinct_words=vocabulary_learning.MAX_DISTINCT_WORDS):
+        """Learns the vocabularies from sentences, split as `call` splits
+        them: as `DynamicEmbedding.adapt`, and as `tf-dynemb learn-vocab`
+        with the same `lowercase` and `strip_accents`."""
+        vocabulary_adapt.adapt(
+            self, self.embedding, data,
+            lambda sentences: self.embedding._lookup_keys(self._words(sentences)), max_tokens,
+            min_frequency, wordpiece_vocabulary_size, batch_size, steps, max_distinct_words)
 
     def get_vocabulary(self):
         """The whole words of the embedding, in row order."""

@@ -18,7 +18,8 @@ from tf_dynemb.vocabulary_learning import TooManyWordsError
 
 SMALL = dict(num_ngram_buckets=0, compose_words=False, num_oov_buckets=7)
 LINES = sample_text.docstrings(("json", "csv")) + [
-    "Ça déjà vu \u2014 \u00abNAÏVE\u00bb café, l'été! Über-naïve Œuvre.", "東京に行く 50% (más)"]
+    "Ça déjà vu \u2014 \u00abNAÏVE\u00bb café, l'été! Über-naïve Œuvre.",
+    "東京に行く 50% (más)"]
 # a x5, b x3, c x3, d x1 (ties between b and c in byte order).
 COUNTED = ["a", "c", "b", "a", "d", "c", "a", "b", "a", "c", "b", "a"]
 

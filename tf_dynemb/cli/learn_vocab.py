@@ -9,7 +9,8 @@ it runs as an Apache Beam pipeline (the DirectRunner in this process by
 default; `--runner=DataflowRunner` and the options after `--` for a cluster)
 when Beam is installed (pip install 'tf_dynemb[beam]'), else in this process.
 The pieces are then learned from the counts in one process by TF Text's
-WordPiece learner.
+WordPiece learner. Choosing words and learning pieces are
+`tf_dynemb.vocabulary_learning`'s, as for the layers' `adapt()`.
 
 Writes to --output_dir: vocabulary.txt (the --words most frequent words seen
 at least --min_word_count times), wordpiece_vocabulary.txt (at most
@@ -38,13 +39,15 @@ def define_flags(fv):
                         flag_values=fv)
     flags.DEFINE_integer("vocab_size", None, "Most pieces in the WordPiece vocabulary.",
                          lower_bound=1, flag_values=fv)
-    flags.DEFINE_integer("words", vocabulary_learning.MAX_TOKENS, "Whole words to keep, most frequent first.",
-                         lower_bound=0, flag_values=fv)
-    flags.DEFINE_integer("min_word_count", vocabulary_learning.MIN_FREQUENCY, "A whole word must occur this many times.",
-                         lower_bound=1, flag_values=fv)
-    flags.DEFINE_list("reserved_tokens", list(vocabulary_learning.RESERVED_TOKENS), "Pieces put first in the WordPiece "
-                      "vocabulary ([UNK] serves as unknown_token when there are no buckets).",
-                      flag_values=fv)
+    flags.DEFINE_integer("words", vocabulary_learning.MAX_TOKENS,
+                         "Whole words to keep, most frequent first.", lower_bound=0,
+                         flag_values=fv)
+    flags.DEFINE_integer("min_word_count", vocabulary_learning.MIN_FREQUENCY,
+                         "A whole word must occur this many times.", lower_bound=1,
+                         flag_values=fv)
+    flags.DEFINE_list("reserved_tokens", list(vocabulary_learning.RESERVED_TOKENS),
+                      "Pieces put first in the WordPiece vocabulary ([UNK] serves as "
+                      "unknown_token when there are no buckets).", flag_values=fv)
     flags.DEFINE_string("suffix_indicator", "##", "Marks continuation pieces.", flag_values=fv)
     flags.DEFINE_boolean("lowercase", True, "Lowercase the text first (as TextEmbedding's "
                          "lowercase=True).", flag_values=fv)

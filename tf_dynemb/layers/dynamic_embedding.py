@@ -37,7 +37,7 @@ class DynamicEmbedding(StringInputLayer):
     Args:
         output_dim: int > 0. Width of the vectors.
         vocabulary: whole words, a list or a file with one word per line.
-            Defaults to `None` (no whole words).
+            Defaults to `None` (no whole words, or words learned by `adapt`).
         wordpiece_vocabulary: WordPiece pieces, a list or a file (a BERT
             `vocab.txt` works). Defaults to `None` (no subwords).
         num_oov_buckets: int >= 0. Defaults to `1000`.

@@ -37,7 +37,7 @@ disk, size, copy_from, copy_to = sys.argv[1:5]
 subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", disk], check=True)
 if copy_from:
     shutil.copytree(copy_from, os.path.join(disk, copy_to))
-from tf_dynemb.cli.main import main
+from tf_dynemb_cli import main  # the entry point: log lines quieted
 err = io.StringIO()
 with contextlib.redirect_stderr(err):
     status = main(["tf-dynemb", *sys.argv[5:]])

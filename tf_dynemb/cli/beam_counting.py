@@ -99,8 +99,15 @@ def count_words(patterns, counts_path, runner="DirectRunner", pipeline_args=(),
     )
     try:
         with naming(shown_path or counts_path):
-            result = pipeline.run()
-            result.wait_until_finish()
+            try:
+                result = pipeline.run()
+                result.wait_until_finish()
+            except RuntimeError as e:
+                # The DirectRunner re-raises a step's error as a RuntimeError;
+                # an OSError (a full disk) is then its context.
+                if isinstance(e.__context__, OSError):
+                    raise e.__context__ from None
+                raise
     finally:
         _remove_beam_temporaries(counts_path)
     invalid = _invalid_lines(result)

@@ -4,13 +4,19 @@ The DirectRunner runs it in this process; any other runner (Dataflow, Flink,
 Spark) by its pipeline options. Workers split lines as `corpus.tokenize` does,
 count within each batch, and the counts are summed per word and written as
 one `word<TAB>count` file. Lines that are not UTF-8 are counted, per file, in
-a Beam metric; the caller refuses the result when there are any.
+a Beam metric; the caller refuses the result when there are any. The
+`beam-temp-*` directory Beam writes beside the counts is removed whatever
+happens.
 """
 
 import collections
+import glob
 import importlib.util
+import os
+import shutil
 
 from tf_dynemb.cli import corpus
+from tf_dynemb.cli.atomic_files import naming
 from tf_dynemb.cli.errors import CommandError
 
 INVALID_UTF8 = "invalid_utf8_lines"
@@ -56,9 +62,20 @@ def _invalid_lines(result):
     return per_file
 
 
+def _remove_beam_temporaries(counts_path):
+    """Removes the directories Beam's WriteToText stages `counts_path` in
+    (`beam-temp-NAME-UUID` beside it), which a failed pipeline leaves."""
+    directory, name = os.path.split(os.path.abspath(counts_path))
+    pattern = os.path.join(glob.escape(directory), f"beam-temp-{glob.escape(name)}-*")
+    for path in glob.glob(pattern):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def count_words(patterns, counts_path, runner="DirectRunner", pipeline_args=(),
-                lowercase=True, strip_accents=False):
-    """Runs the pipeline; writes `counts_path` and returns {word: count}."""
+                lowercase=True, strip_accents=False, shown_path=None):
+    """Runs the pipeline; writes `counts_path` and returns {word: count}.
+    Errors name `shown_path` (default `counts_path`): the file the counts
+    become, when `counts_path` is its temporary."""
     import apache_beam as beam
     from apache_beam.coders import BytesCoder
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -80,12 +97,21 @@ def count_words(patterns, counts_path, runner="DirectRunner", pipeline_args=(),
         | "Write" >> beam.io.WriteToText(counts_path, num_shards=1, shard_name_template="",
                                          header=corpus.COUNTS_HEADER)
     )
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        with naming(shown_path or counts_path):
+            try:
+                result = pipeline.run()
+                result.wait_until_finish()
+            except RuntimeError as e:
+                # The DirectRunner re-raises a step's error as a RuntimeError;
+                # an OSError (a full disk) is then its context.
+                if isinstance(e.__context__, OSError):
+                    raise e.__context__ from None
+                raise
+    finally:
+        _remove_beam_temporaries(counts_path)
     invalid = _invalid_lines(result)
     if invalid:
-        import os
-
         os.remove(counts_path)
         files = ", ".join(f"{name} ({n})" for name, n in sorted(invalid.items()))
         raise CommandError(f"{sum(invalid.values())} lines of the corpus are not valid UTF-8: "

@@ -70,10 +70,11 @@ def require_words(counts, paths):
         raise CommandError(f"the corpus has no words: {', '.join(paths)}.")
 
 
-def write_counts(path, counts):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(COUNTS_HEADER + "\n")
-        f.writelines(f"{word}\t{n}\n" for word, n in most_frequent(counts))
+def write_counts(f, counts):
+    """Writes `counts` to the text file `f` as `word<TAB>count` lines, most
+    frequent first, under a header."""
+    f.write(COUNTS_HEADER + "\n")
+    f.writelines(f"{word}\t{n}\n" for word, n in most_frequent(counts))
 
 
 def read_counts(path):

@@ -17,6 +17,7 @@ import json
 from absl import flags
 
 from tf_dynemb.cli import corpus
+from tf_dynemb.cli.atomic_files import atomic_open, naming, staging
 from tf_dynemb.cli.coverage_stats import KIND_NAMES, measure
 from tf_dynemb.cli.errors import CommandError, UsageError, quoted, require_files
 
@@ -104,11 +105,14 @@ def run(fv, args):
     cov = measure(counts, vocabulary_model, tf_dynemb.decode_model(vocabulary_model), fv.top)
     print(format_table(cov))
     if fv.output_json:
-        with open(fv.output_json, "w", encoding="utf-8") as f:
+        with atomic_open(fv.output_json) as f:
             json.dump(cov.as_dict(), f, indent=1, ensure_ascii=False)
     if fv.plot:
         from tf_dynemb.cli.coverage_plot import plot
 
-        plot(cov, fv.plot, title=", ".join(paths))
+        with staging() as files:
+            temporary = files.path(fv.plot)
+            with naming(fv.plot):
+                plot(cov, temporary, title=", ".join(paths))
         print(f"\nwrote {fv.plot}")
     return 0

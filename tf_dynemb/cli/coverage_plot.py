@@ -101,5 +101,5 @@ def plot(cov, path, title=""):
     _buckets(axes[1][1], cov)
     fig.suptitle(f"Vocabulary coverage of {title}"[:140], fontsize=13)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")  # PNG whatever `path`'s extension
     plt.close(fig)

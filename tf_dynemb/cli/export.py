@@ -18,6 +18,7 @@ tensorflow_model_server; `fused` needs one linked with //ops:ops_lib.
 
 from absl import flags
 
+from tf_dynemb.cli import model_files
 from tf_dynemb.cli.errors import UsageError, quoted, require_files
 from tf_dynemb.contract import COMBINERS
 from tf_dynemb.flavors import FLAVORS
@@ -98,15 +99,16 @@ def run(fv, args):
         if given:
             raise UsageError(f"--{given[0]} cannot be combined with --keras_model.")
         require_files([fv.keras_model], "keras_model")
-    if fv.keras_model and not fv.embedding_only:
-        from tf_dynemb.cli.model_files import load_keras
-
-        path = serving.export_model(load_keras(fv.keras_model), fv.output_dir, fv.flavor,
-                                    fv.version)
-    else:
-        server = (serving.server_from_keras(fv.keras_model, fv.flavor) if fv.keras_model
-                  else _server_from_files(fv))
-        path = serving.write_server(server, fv.output_dir, fv.version)
+    model = model_files.load_keras(fv.keras_model) if fv.keras_model else None
+    # A failed write (a full disk) leaves no version behind: serving's versions
+    # are staged, then renamed.
+    with model_files.writing(fv.output_dir):
+        if model is not None and not fv.embedding_only:
+            path = serving.export_model(model, fv.output_dir, fv.flavor, fv.version)
+        else:
+            server = (serving.server_from_keras(model, fv.flavor, fv.keras_model) if model
+                      else _server_from_files(fv))
+            path = serving.write_server(server, fv.output_dir, fv.version)
     print(f"Exported the {fv.flavor} flavor to {path}")
     print(inspect_model.format_text(inspect_model.describe_saved_model(path)))
     return 0

@@ -9,6 +9,7 @@ the custom op; portable: stock TF + TF Text ops), signatures and variables.
 """
 
 import json
+import os
 
 import numpy as np
 from absl import flags
@@ -53,31 +54,25 @@ def describe_keras(path):
 
 
 def describe_saved_model(path):
-    from tf_dynemb import decode_model
-
-    from tf_dynemb.serving import read_export_info
-
     graph = model_files.read_saved_model(path)
     buffers = model_files.model_buffers(graph)
+    pb_path = os.path.join(path, "saved_model.pb")
     return {
         "path": path, "kind": "SavedModel", "flavor": model_files.flavor(graph, path),
-        "export_info": read_export_info(path),
+        "export_info": model_files.export_info(path),
         "signatures": {name: {"inputs": ins, "outputs": outs}
                        for name, (ins, outs) in model_files.signatures(graph).items()},
         "variables": [dict(name=n, copies=copies, **_table(shape, dtype))
                       for n, dtype, shape, copies in model_files.variables(graph)],
-        "vocabularies": [_vocabulary(decode_model(np.frombuffer(b, np.uint8)), len(b))
+        "vocabularies": [_vocabulary(model_files.decode_buffer(b, pb_path), len(b))
                          for b in buffers],
     }
 
 
 def describe_buffer(path):
-    from tf_dynemb import decode_model
-
-    with open(path, "rb") as f:
-        data = f.read()
+    data = model_files.read_buffer(path)
     return {"path": path, "kind": "model buffer",
-            "vocabulary": _vocabulary(decode_model(np.frombuffer(data, np.uint8)), len(data))}
+            "vocabulary": _vocabulary(model_files.decode_buffer(data, path), len(data))}
 
 
 def _vocabulary_line(v):

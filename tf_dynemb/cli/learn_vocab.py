@@ -23,6 +23,7 @@ from absl import flags
 
 from tf_dynemb import vocabulary_learning
 from tf_dynemb.cli import beam_counting, corpus
+from tf_dynemb.cli.atomic_files import naming, staging
 from tf_dynemb.cli.errors import UsageError, quoted
 from tf_dynemb.cli.progress import say
 from tf_dynemb.cli.wordpiece_learning import learn_pieces
@@ -60,7 +61,8 @@ def define_flags(fv):
         flags.mark_flag_as_required(name, flag_values=fv)
 
 
-def _count(fv, pipeline_args):
+def _count(fv, pipeline_args, files):
+    """{word: count}; the counts file is staged in `files`."""
     counts_path = os.path.join(fv.output_dir, COUNTS_FILE)
     use_beam = fv.counter == "beam" or (fv.counter == "auto" and beam_counting.available())
     if fv.counter == "beam" and not beam_counting.available():
@@ -70,8 +72,9 @@ def _count(fv, pipeline_args):
                          f"words are counted without Beam.")
     if use_beam:
         say(f"Counting words with Apache Beam ({fv.runner}).")
-        counts = beam_counting.count_words(fv.corpus, counts_path, fv.runner, pipeline_args,
-                                           fv.lowercase, fv.strip_accents)
+        counts = beam_counting.count_words(fv.corpus, files.path(counts_path), fv.runner,
+                                           pipeline_args, fv.lowercase, fv.strip_accents,
+                                           shown_path=counts_path)
         corpus.require_words(counts, fv.corpus)
         return counts
     if fv.counter == "auto":
@@ -80,12 +83,13 @@ def _count(fv, pipeline_args):
     paths = corpus.expand(fv.corpus)
     counts = corpus.count_words(paths, fv.lowercase, fv.strip_accents)
     corpus.require_words(counts, paths)
-    corpus.write_counts(counts_path, counts)
+    with files.open(counts_path) as f:
+        corpus.write_counts(f, counts)
     return counts
 
 
-def _write(path, tokens):
-    with open(path, "w", encoding="utf-8") as f:
+def _write(files, path, tokens):
+    with files.open(path) as f:
         f.writelines(token + "\n" for token in tokens)
 
 
@@ -112,15 +116,19 @@ def run(fv, args):
     if not fv.suffix_indicator:
         raise UsageError("--suffix_indicator must not be empty.")
     _check_flag_tokens(fv)
-    os.makedirs(fv.output_dir, exist_ok=True)
-    counts = _count(fv, pipeline_args)
-    total = sum(counts.values())
-    words = vocabulary_learning.select_words(counts, fv.words, fv.min_word_count)
-    covered = sum(counts[w] for w in words)
-    say(f"Learning at most {fv.vocab_size} WordPiece pieces from {len(counts)} distinct words.")
-    pieces = learn_pieces(counts, fv.vocab_size, fv.reserved_tokens, fv.suffix_indicator)
-    _write(os.path.join(fv.output_dir, WORDS_FILE), words)
-    _write(os.path.join(fv.output_dir, PIECES_FILE), pieces)
+    with naming(fv.output_dir):
+        os.makedirs(fv.output_dir, exist_ok=True)
+    # The three files appear together, when all are written, or not at all.
+    with staging() as files:
+        counts = _count(fv, pipeline_args, files)
+        total = sum(counts.values())
+        words = vocabulary_learning.select_words(counts, fv.words, fv.min_word_count)
+        covered = sum(counts[w] for w in words)
+        say(f"Learning at most {fv.vocab_size} WordPiece pieces from {len(counts)} distinct "
+            f"words.")
+        pieces = learn_pieces(counts, fv.vocab_size, fv.reserved_tokens, fv.suffix_indicator)
+        _write(files, os.path.join(fv.output_dir, WORDS_FILE), words)
+        _write(files, os.path.join(fv.output_dir, PIECES_FILE), pieces)
     print(f"Counted {total} words, {len(counts)} distinct.")
     print(f"{os.path.join(fv.output_dir, WORDS_FILE)}: {len(words)} whole words, "
           f"{covered / total:.1%} of the words in the corpus.")

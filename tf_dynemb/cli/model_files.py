@@ -1,7 +1,15 @@
 """What a path holds: a `.keras` model, an exported SavedModel or a model
-buffer file, and what can be read from each without running it."""
+buffer file, and what can be read from each without running it.
 
+Each kind of file has one loader here, which turns a damaged or unreadable
+file into a CommandError naming the file and the damage: `cannot read PATH:
+REASON`.
+"""
+
+import contextlib
 import os
+import zipfile
+import zlib
 
 from tf_dynemb._loader import model_format
 from tf_dynemb.cli.errors import CommandError
@@ -41,30 +49,158 @@ def kind_of(path):
 ERROR_QUOTE_LIMIT = 400
 
 
+def _cut(message):
+    message = " ".join(str(message).split())
+    if len(message) > ERROR_QUOTE_LIMIT:
+        message = (f"{message[:ERROR_QUOTE_LIMIT]}... ({len(message)} characters; "
+                   f"load it in Python for the whole message)")
+    return message
+
+
+def cannot_read(path, reason):
+    return CommandError(f"cannot read {path}: {_cut(reason)}")
+
+
+@contextlib.contextmanager
+def reading(path):
+    """Turns an OSError of the block (a missing, unreadable file) into a
+    CommandError naming `path`."""
+    try:
+        yield
+    except OSError as e:
+        raise cannot_read(e.filename or path, e.strerror or e) from None
+
+
+@contextlib.contextmanager
+def writing(path):
+    """Turns a failure of the block to write (a full disk, no permission),
+    TensorFlow's or Python's, into a CommandError naming `path`."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
+        from tf_dynemb.ops import op_error_message
+
+        raise CommandError(f"cannot write {path}: {_cut(op_error_message(e))}") from None
+    except OSError as e:
+        reason = e.strerror or e
+        raise CommandError(f"cannot write {e.filename or path}: {_cut(reason)}") from None
+
+
+def _check_keras_archive(path):
+    """CommandError unless `path` is a zip archive that holds a Keras config."""
+    with reading(path):
+        if not zipfile.is_zipfile(path):
+            raise cannot_read(path, "not a valid zip archive (no zip directory: the file is "
+                                    "empty, truncated or of another kind)")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile as e:
+            raise cannot_read(path, f"not a valid zip archive ({e})") from None
+    if "config.json" not in names:
+        raise cannot_read(path, f"not a Keras archive: it holds no config.json. Received: "
+                                f"{names[:10]}")
+
+
 def load_keras(path):
-    """The model in a .keras file; CommandError, its message cut, when Keras
-    cannot rebuild it (a layer of another version, a class not imported)."""
+    """The model in a .keras file; CommandError naming the file when the
+    archive or its weights are damaged, or when Keras cannot rebuild it (a
+    layer of another version, a class not imported), its message cut."""
     import keras
 
     import tf_dynemb  # noqa: F401  (registers the layers and optimizers)
 
+    _check_keras_archive(path)
     try:
         return keras.models.load_model(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a damaged member
+        raise cannot_read(path, f"not a valid zip archive ({e})") from None
+    except OSError as e:  # h5py: a damaged model.weights.h5
+        raise cannot_read(path, f"its weights are damaged ({e})") from None
     except (TypeError, ValueError) as e:
-        message = " ".join(str(e).split())
-        if len(message) > ERROR_QUOTE_LIMIT:
-            message = (f"{message[:ERROR_QUOTE_LIMIT]}... ({len(message)} characters; "
-                       f"load it in Python for the whole message)")
-        raise CommandError(f"Keras cannot load {path}: {message}") from None
+        raise CommandError(f"Keras cannot load {path}: {_cut(e)}") from None
 
 
 def read_saved_model(path):
+    """The MetaGraph of the SavedModel directory `path`, read without loading it."""
+    from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import saved_model_pb2
 
+    pb_path = os.path.join(path, "saved_model.pb")
+    with reading(pb_path), open(pb_path, "rb") as f:
+        data = f.read()
     proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
+    try:
+        proto.ParseFromString(data)
+    except DecodeError as e:
+        raise cannot_read(pb_path, f"not a SavedModel protocol buffer ({e})") from None
+    if not proto.meta_graphs:
+        raise cannot_read(pb_path, f"it holds no MetaGraph ({len(data)} bytes)")
     return proto.meta_graphs[0]
+
+
+# What TensorFlow's loader raises for a damaged file: OpError, or, from its
+# checkpoint reader, the builtin its status code maps to.
+TF_READ_ERRORS = (IndexError, ValueError, RuntimeError)
+
+
+def _tf_reason(error):
+    import tensorflow as tf
+
+    from tf_dynemb.ops import op_error_message
+
+    return op_error_message(error) if isinstance(error, tf.errors.OpError) else str(error)
+
+
+def load_saved_model(path):
+    """`tf.saved_model.load(path)`; CommandError naming the directory, or
+    the file when known, when TensorFlow cannot read it (a damaged graph or
+    variables checkpoint, an op this process lacks)."""
+    import tensorflow as tf
+
+    read_saved_model(path)  # the graph first: its damage named as such
+    index = os.path.join(path, "variables", "variables.index")
+    if os.path.isfile(index):
+        try:
+            tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
+        except (tf.errors.OpError, *TF_READ_ERRORS) as e:
+            raise cannot_read(index, _tf_reason(e)) from None
+    try:
+        return tf.saved_model.load(path)
+    except (tf.errors.OpError, *TF_READ_ERRORS) as e:
+        raise cannot_read(path, f"TensorFlow cannot load it ({_tf_reason(e)})") from None
+
+
+def export_info(path):
+    """What the export at `path` recorded (None for another SavedModel);
+    CommandError naming the file when it is damaged."""
+    from tf_dynemb.serving import read_export_info
+
+    with reading(path):
+        try:
+            return read_export_info(path)
+        except ValueError as e:  # names the file
+            raise CommandError(str(e)) from None
+
+
+def decode_buffer(data, path):
+    """The VocabularyConfig of the model buffer `data` (bytes) read from `path`."""
+    import numpy as np
+
+    from tf_dynemb import decode_model
+
+    try:
+        return decode_model(np.frombuffer(data, np.uint8))
+    except ValueError as e:
+        raise cannot_read(path, e) from None
+
+
+def read_buffer(path):
+    """The bytes of the model buffer file `path`."""
+    with reading(path), open(path, "rb") as f:
+        return f.read()
 
 
 def op_types(meta_graph):
@@ -78,9 +214,7 @@ def op_types(meta_graph):
 def flavor(meta_graph, path=None):
     """The flavor the export recorded (`path` given), else read off its ops."""
     if path is not None:
-        from tf_dynemb.serving import read_export_info
-
-        info = read_export_info(path)
+        info = export_info(path)
         if info is not None:
             return info["flavor"]
     ops = op_types(meta_graph)

@@ -58,14 +58,12 @@ def _keras_embedder(path, layer_name):
 def _saved_model_embedder(path):
     import tensorflow as tf
 
-    import tf_dynemb
-
     graph = model_files.read_saved_model(path)
     buffers = model_files.model_buffers(graph)
     vocabulary = ([w.decode("utf-8", "replace") for w in
-                   tf_dynemb.decode_model(np.frombuffer(buffers[0], np.uint8)).words]
+                   model_files.decode_buffer(buffers[0], path).words]
                   if len(buffers) == 1 else None)
-    loaded = tf.saved_model.load(path)
+    loaded = model_files.load_saved_model(path)
     if "embed_words" not in loaded.signatures:
         raise CommandError(f"{path} has no embed_words signature; its signatures are "
                            f"{sorted(loaded.signatures)}.")

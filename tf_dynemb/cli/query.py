@@ -37,13 +37,11 @@ def run(fv, args):
 
     if model_files.kind_of(fv.saved_model) != "saved_model":
         raise UsageError(f"--saved_model={fv.saved_model} is not a SavedModel directory.")
-    from tf_dynemb.serving import read_export_info
-
     flavor = model_files.flavor(model_files.read_saved_model(fv.saved_model), fv.saved_model)
     if fv.flavor is not None and fv.flavor != flavor:
         raise CommandError(f"{fv.saved_model} is of the {flavor} flavor, not {fv.flavor}.")
-    model = tf.saved_model.load(fv.saved_model)
-    info = read_export_info(fv.saved_model) or {}
+    model = model_files.load_saved_model(fv.saved_model)
+    info = model_files.export_info(fv.saved_model) or {}
     if info.get("contents") == "model":
         return _query_model(model.signatures["serving_default"], flavor, fv.saved_model, args)
     missing = {"embed_words", "serving_default"} - set(model.signatures)

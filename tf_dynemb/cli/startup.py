@@ -59,9 +59,11 @@ def overview():
 
 def quiet_logging():
     """Hides log lines of TensorFlow's C++ runtime, Python's `logging` (absl,
-    TensorFlow, Beam) and Python warnings. Call before importing TensorFlow."""
+    TensorFlow, Beam) and Python warnings. Call before importing TensorFlow.
+    Error log lines go too (Beam logs a failed step's traceback): the
+    command reports its failure itself, in one line."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    logging.disable(logging.WARNING)
+    logging.disable(logging.ERROR)
     warnings.simplefilter("ignore")
 
 

@@ -3,6 +3,7 @@
 the mean of their words' vectors). For a trained Keras model, prefer
 `export_model`, which serves the model itself."""
 
+import os
 import numpy as np
 import tensorflow as tf
 
@@ -86,9 +87,11 @@ def initial_table(config: VocabularyConfig, dim, vectors=None, seed=0):
     return table
 
 
-def server_from_keras(path, flavor="portable"):
-    """The server of the one DynamicEmbedding of a saved `.keras` model: its
-    trained table, vocabularies and combiner.
+def server_from_keras(model, flavor="portable", path=None):
+    """The server of the one DynamicEmbedding of a Keras model (`model`: a
+    `keras.Model`, or the path of a saved `.keras` model, loaded here): its
+    trained table, vocabularies and combiner. Errors name `path` (default:
+    the path given, else the model's name).
 
     Refused when that layer sits inside a TextEmbedding or HybridEmbedding:
     their tokenization or encoder would not be served (use `export_model`).
@@ -98,7 +101,10 @@ def server_from_keras(path, flavor="portable"):
     from tf_dynemb.keras_compat import flatten_layers
     from tf_dynemb.layers import HybridEmbedding, TextEmbedding, dynamic_embeddings
 
-    model = keras.models.load_model(path)
+    if isinstance(model, (str, os.PathLike)):
+        path = path or os.fspath(model)
+        model = keras.models.load_model(model)
+    path = path or f"the model '{model.name}'"
     found = dynamic_embeddings(model)
     if len(found) != 1:
         names = [layer.name for layer in found]

@@ -6,7 +6,10 @@ import os
 
 import tensorflow as tf
 
+from tf_dynemb.flavors import FLAVORS
+
 EXPORT_INFO = "tf_dynemb_export.json"
+EXPORT_CONTENTS = ("embedding", "model")
 
 
 def write_warmup(export_dir, requests):
@@ -43,9 +46,22 @@ def write_export_info(export_dir, **info):
 
 
 def read_export_info(version_dir):
-    """What `write_export_info` recorded, or None for another SavedModel."""
+    """What `write_export_info` recorded, or None for another SavedModel;
+    ValueError naming the file when it is not such a record."""
     path = os.path.join(version_dir, "assets.extra", EXPORT_INFO)
     if not os.path.isfile(path):
         return None
-    with open(path) as f:
-        return json.load(f)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        info = json.loads(data)
+    except ValueError as e:  # not JSON, or not UTF-8
+        raise ValueError(f"cannot read {path}: not valid JSON ({e})") from None
+    if not isinstance(info, dict):
+        raise ValueError(f"cannot read {path}: expected a JSON object. Received: a JSON "
+                         f"{type(info).__name__}, {data[:80]!r}")
+    for key, allowed in (("flavor", FLAVORS), ("contents", EXPORT_CONTENTS)):
+        if info.get(key) not in allowed:
+            raise ValueError(f"cannot read {path}: `{key}` must be one of {allowed}. "
+                             f"Received: {key}={info.get(key)!r:.80}")
+    return info

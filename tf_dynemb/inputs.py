@@ -57,8 +57,8 @@ def check_string_dtype(x, owner):
     if dtype is None or not hasattr(x, "shape"):
         return
     if isinstance(x, np.ndarray) or _is_pandas(x):
-        if np.dtype(dtype).kind in "biufcmM":
-            raise TypeError(_not_strings(owner, np.dtype(dtype).name, x.shape))
+        if getattr(dtype, "kind", "O") in "biufcmM":
+            raise TypeError(_not_strings(owner, str(dtype), x.shape))
         return
     name = tf.as_dtype(dtype).name
     if name != "string":
@@ -78,13 +78,15 @@ def batch_data(x, owner="The data"):
     """What `fit`/`evaluate`/`predict` receive (`x`, `y` or `sample_weight`),
     with each string array Keras cannot slice made a `tf.string` tensor and
     each nested list of numbers a numpy array. Lists of arrays, tuples of
-    them and dicts are structures of inputs, converted element by element; a
-    list of str (nested or not) is one batch. Everything else is returned
+    lists and dicts are structures of inputs, converted element by element;
+    a list of str (nested or not) is one batch. Everything else is returned
     as it is."""
     if isinstance(x, dict):
         return {key: batch_data(value, f"{owner}[{key!r}]") for key, value in x.items()}
     if isinstance(x, (list, tuple)):
-        if not x or not all(_is_scalar_or_sequence_of_scalars(e) for e in x):
+        one_batch = x and all(_is_scalar_or_sequence_of_scalars(e) for e in x) and not (
+            isinstance(x, tuple) and any(isinstance(e, (list, tuple)) for e in x))
+        if not one_batch:  # A structure of inputs; a tuple of lists is one input each.
             return type(x)(batch_data(e, f"{owner}[{i}]") for i, e in enumerate(x))
         if any(isinstance(v, (str, bytes)) for v in _leaves(x)):
             return _from_nested(x, owner)
@@ -96,7 +98,8 @@ def batch_data(x, owner="The data"):
         if x.dtype.kind in "US" or (x.dtype.kind == "O" and _holds_strings(x.ravel())):
             return string_inputs(x, owner)
         return x
-    if _is_pandas(x) and _holds_strings(x.to_numpy(dtype=object).ravel()):
+    if _is_pandas(x) and any(getattr(d, "kind", None) == "O" for d in _pandas_dtypes(x)) and \
+            _holds_strings(x.to_numpy(dtype=object).ravel()):
         return string_inputs(x, owner)
     return x
 
@@ -144,6 +147,10 @@ def _pandas_labels(x):
     if x.ndim == 1:
         return [("index", x.index)]
     return [("index", x.index), ("column", x.columns)]
+
+
+def _pandas_dtypes(x):
+    return list(x.dtypes) if hasattr(x, "columns") else [x.dtype]
 
 
 def _is_pandas(x):

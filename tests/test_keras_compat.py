@@ -65,3 +65,52 @@ def test_patch_keras_replaces_only_a_faulty_function_once():
     assert keras_compat.patch_keras(owner, "step", lambda: True, replace) is True
     assert owner.step is patched and keras_compat.unpatched(owner, "step") is original
     assert keras_compat.patch_keras(owner, "absent", lambda: True, replace) is False
+
+
+def test_keep_message_keeps_an_error_one_line_through_a_model():
+    class Failing(keras.layers.Layer):
+        def __init__(self, error, **kwargs):
+            super().__init__(**kwargs)
+            self.error = error
+
+        def call(self, inputs):
+            raise self.error
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    inputs = keras.Input(shape=(1,))
+    for error, one_line in ((ValueError("one line"), False),
+                            (keras_compat.keep_message(ValueError("one line")), True)):
+        model = keras.Model(inputs, Failing(error)(inputs))
+        with pytest.raises(ValueError) as raised:
+            model(tf.ones([1, 1]))
+        assert (str(raised.value) == "one line") is one_line, str(raised.value)
+
+
+def test_convert_data_before_adapters_converts_fit_evaluate_predict_data(monkeypatch):
+    from keras.src.trainers import data_adapters, epoch_iterator
+
+    DynamicEmbedding(4, vocabulary=["a"], num_oov_buckets=2)  # installs the conversion
+    assert hasattr(data_adapters.get_data_adapter, keras_compat.PATCH_MARK)
+    adapter = data_adapters.get_data_adapter(x=["a", "b"], y=[1.0, 2.0], batch_size=2)
+    x, y = next(iter(adapter.get_tf_dataset()))
+    assert x.dtype == tf.string and y.numpy().tolist() == [1.0, 2.0]
+    monkeypatch.setattr(epoch_iterator, "data_adapters", types.SimpleNamespace())
+    with pytest.raises(RuntimeError, match=r"`epoch_iterator.data_adapters`.*" + MISSING):
+        keras_compat.convert_data_before_adapters(lambda value, name: value)
+
+
+def test_check_functional_inputs_sees_values_before_the_cast(monkeypatch):
+    from keras.src.models.functional import Functional
+
+    DynamicEmbedding(4, vocabulary=["a"], num_oov_buckets=2)  # installs the check
+    assert hasattr(Functional._convert_inputs_to_tensors, keras_compat.PATCH_MARK)
+    inputs = keras.Input(shape=(), dtype="string", name="words")
+    model = keras.Model(inputs, DynamicEmbedding(4, vocabulary=["a"], num_oov_buckets=2)(inputs))
+    with pytest.raises(TypeError, match=r"^Input 'words' of model .* got int32 .*\.$"):
+        model(tf.constant([1]))
+    monkeypatch.delattr(Functional, "_convert_inputs_to_tensors")
+    with pytest.raises(RuntimeError, match=r"`Functional._convert_inputs_to_tensors\(\)`.*"
+                                           + MISSING):
+        keras_compat.check_functional_inputs(lambda model, inputs: None)

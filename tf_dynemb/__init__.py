@@ -4,6 +4,7 @@
 `keras.models.load_model` reads a model that holds them after this one import.
 """
 
+from tf_dynemb.inputs import string_inputs
 from tf_dynemb.kinds import BUCKET, KIND_NAMES, NGRAMS, PAD, PIECES, UNKNOWN, WORD
 from tf_dynemb.model_format import VocabularyConfig, decode_model
 from tf_dynemb.ops import build_model, lookup, op_library_path, segment
@@ -31,6 +32,7 @@ __all__ = [
     "optimizers",
     "reference_lookup",
     "segment",
+    "string_inputs",
 ]
 
 __version__ = "0.1.0"

@@ -7,6 +7,9 @@ each one. The workarounds of Keras faults (`distribute/first_batch_build.py`,
 `distribute/multi_worker_logs.py`) patch through `patch_keras`, opt-in.
 """
 
+import functools
+import importlib
+
 import keras
 
 CHECKED_ON = ("3.15.1",)
@@ -44,6 +47,80 @@ def take_raw_inputs(layer):
         require_attribute(layer, name, f"`Layer.{name}` flag")
     layer._convert_input_args = False
     layer._allow_non_tensor_positional_args = True
+
+
+def keep_message(error):
+    """`error`, marked so that Keras raises it from a layer's or a model's
+    `call` as it is: one line, without the call context that
+    `traceback_utils.inject_argument_info_in_traceback` adds to errors it has
+    not marked (it reads the mark `_keras_call_info_injected`). Were the mark
+    no longer read, errors would only gain that context again."""
+    error._keras_call_info_injected = True
+    return error
+
+
+def _private_module(name):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise _missing(f"module `{name}`") from None
+
+
+def convert_data_before_adapters(convert):
+    """Makes `fit`, `evaluate` and `predict` pass their data through
+    `convert(value, name)` (`name`: `"x"`, `"y"` or `"sample_weight"`) before
+    Keras chooses a data adapter: wraps
+    `keras.src.trainers.data_adapters.get_data_adapter`, which `EpochIterator`
+    looks up in that module at each call. Installed once; returns True."""
+    adapters = _private_module("keras.src.trainers.data_adapters")
+    iterator = _private_module("keras.src.trainers.epoch_iterator")
+    require_attribute(adapters, "get_data_adapter", "`data_adapters.get_data_adapter`")
+    if getattr(iterator, "data_adapters", None) is not adapters:
+        raise _missing("`epoch_iterator.data_adapters` (where `EpochIterator` finds "
+                       "`get_data_adapter`)")
+
+    def replacement(original):
+        @functools.wraps(original)
+        def get_data_adapter(x, y=None, sample_weight=None, *args, **kwargs):
+            return original(convert(x, "x"), convert(y, "y"),
+                            convert(sample_weight, "sample_weight"), *args, **kwargs)
+
+        return get_data_adapter
+
+    return patch_keras(adapters, "get_data_adapter", lambda: True, replacement)
+
+
+def check_functional_inputs(check):
+    """Makes a functional model (and so a `Sequential` one) call
+    `check(model, inputs)`, inputs a list of (value, dtype, name) of each
+    `keras.Input` (its layer's name) and the value given it, before it
+    converts its inputs to the `keras.Input`s' dtypes
+    (`Functional._convert_inputs_to_tensors`, which would cast numbers to
+    strings: an `UnimplementedError` only once the graph runs). Installed
+    once; returns True."""
+    functional = _private_module("keras.src.models.functional")
+    owner = require_attribute(functional, "Functional", "`keras.src.models.functional.Functional`")
+    require_attribute(owner, "_convert_inputs_to_tensors",
+                      "`Functional._convert_inputs_to_tensors()`")
+
+    def replacement(original):
+        @functools.wraps(original)
+        def _convert_inputs_to_tensors(self, flat_inputs):
+            model_inputs = require_attribute(self, "_inputs", "`Functional._inputs`")
+            check(self, [(value, model_input.dtype, _input_name(model_input))
+                         for value, model_input in zip(flat_inputs, model_inputs)])
+            return original(self, flat_inputs)
+
+        return _convert_inputs_to_tensors
+
+    return patch_keras(owner, "_convert_inputs_to_tensors", lambda: True, replacement)
+
+
+def _input_name(model_input):
+    """The name of the `InputLayer` that made `model_input` (a KerasTensor's
+    own name is generated), read from its `_keras_history`."""
+    history = getattr(model_input, "_keras_history", None)
+    return getattr(history[0], "name", model_input.name) if history else model_input.name
 
 
 def count_steps_atomically(optimizer):

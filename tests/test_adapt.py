@@ -151,7 +151,7 @@ def test_a_layer_in_a_model_is_refused():
      "Received: batch_size=2 with a"),
     (tf.data.Dataset.from_tensor_slices((["a"], [1])), {}, TypeError,
      r"dataset.map\(lambda x, y: x\)"),
-    (tf.constant([1, 2]), {}, TypeError, "takes strings. Received a batch of dtype int32"),
+    (tf.constant([1, 2]), {}, TypeError, "expected strings, got int32"),
     ([" a", " a"], {}, ValueError, "' a' has leading or trailing whitespace"),
     ([b"\xff"], {}, ValueError, "not valid UTF-8"),
     ([""], {}, ValueError, "found no words"),

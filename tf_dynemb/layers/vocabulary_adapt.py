@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tf_dynemb import vocabulary_learning
 from tf_dynemb.arguments import check_int_argument
+from tf_dynemb.inputs import string_inputs
 
 BATCH_SIZE = 2048
 """Rows of a tensor, array or list read at a time (learn-vocab's lines per batch)."""
@@ -70,9 +71,7 @@ def _strings(batch):
                         "first: `dataset.map(lambda x, y: x)`.")
     if isinstance(batch, tf.RaggedTensor):
         return batch
-    batch = tf.convert_to_tensor(batch)
-    if batch.dtype != tf.string:
-        raise TypeError(f"adapt() takes strings. Received a batch of dtype {batch.dtype.name}.")
+    batch = tf.convert_to_tensor(string_inputs(batch, owner="adapt()"))
     return batch[tf.newaxis] if batch.shape.rank == 0 else batch
 
 

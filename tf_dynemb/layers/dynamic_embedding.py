@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
-from tf_dynemb.layers import lookup_paths
+from tf_dynemb.layers import lookup_paths, normalization
 from tf_dynemb.layers import pretrained, subword_fitting, subword_options, vocabulary_reference
 from tf_dynemb.layers.string_input_layer import (
     StringInputLayer,
@@ -16,6 +16,7 @@ from tf_dynemb.layers.vocabulary_state import VocabularyState
 from tf_dynemb.reference import ReferenceLookup
 from tf_dynemb.tables import sharded_lookup
 from tf_dynemb.tables.partitioned_init import partitioned_initialization
+from tf_dynemb.text import normalize_words
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -60,6 +61,12 @@ class DynamicEmbedding(StringInputLayer):
         use_custom_op: `False` runs the stock-op reference (core TF and TF
             Text ops), with identical outputs. Can be changed on a built or
             loaded layer. Defaults to `True`.
+        lowercase: lowercase words before the lookup. Defaults to `False`
+            (words as given; so do configs saved before the option existed).
+        strip_accents: strip accents (NFD, then combining marks removed)
+            before the lookup, after `lowercase`. Defaults to `False`.
+            Both as keras-hub's `WordPieceTokenizer` (`normalize_words` in
+            `tf_dynemb.text`); set them as a BERT uncased `vocab.txt` needs.
 
     Vocabularies of up to 100,000 tokens each are kept in `get_config()`;
     larger ones are referenced there (see `vocabulary_reference.py`) and saved
@@ -96,6 +103,8 @@ class DynamicEmbedding(StringInputLayer):
         embeddings_constraint=None,
         mask_empty=False,
         use_custom_op=True,
+        lowercase=False,
+        strip_accents=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -111,6 +120,8 @@ class DynamicEmbedding(StringInputLayer):
         self.mask_empty = check_bool_argument("mask_empty", mask_empty)
         self.supports_masking = mask_empty
         self._use_custom_op = check_bool_argument("use_custom_op", use_custom_op)
+        self.lowercase = check_bool_argument("lowercase", lowercase)
+        self.strip_accents = check_bool_argument("strip_accents", strip_accents)
         self.subwords = subword_options.SubwordOptions(num_ngram_buckets, min_n, max_n,
                                                        compose_words)
         self._vocabulary = VocabularyState(self.num_oov_buckets, suffix_indicator,
@@ -128,8 +139,12 @@ class DynamicEmbedding(StringInputLayer):
         their sizes must match it."""
         self._vocabulary.set(vocabulary, wordpiece_vocabulary, fixed_sizes=self.built)
         self._reference = None
-        if not self._use_custom_op and self._vocabulary.pending is None:
-            self._reference_lookup()
+        if self._vocabulary.pending is None:
+            normalization.warn_unreachable(self.name, self._vocabulary.words,
+                                           self._vocabulary.pieces, self.suffix_indicator,
+                                           self.lowercase, self.strip_accents)
+            if not self._use_custom_op:
+                self._reference_lookup()
 
     def _reference_lookup(self):
         """The stock-op lookup of the vocabularies, made when first needed."""
@@ -243,6 +258,7 @@ class DynamicEmbedding(StringInputLayer):
         `__call__`: vectors in the output dtype, and with `return_kind` the
         kind of each word (`tf_dynemb.WORD`...)."""
         self._require_vocabularies()
+        words = normalize_words(words, self.lowercase, self.strip_accents)
         vectors, kind = self._lookup_path(self, words)
         vectors = tf.cast(vectors, self.output_dtype)
         return (vectors, kind) if return_kind else vectors
@@ -307,5 +323,7 @@ class DynamicEmbedding(StringInputLayer):
             "embeddings_constraint": keras.constraints.serialize(self.embeddings_constraint),
             "mask_empty": self.mask_empty,
             "use_custom_op": self._use_custom_op,
+            "lowercase": self.lowercase,
+            "strip_accents": self.strip_accents,
         })
         return config

@@ -68,8 +68,21 @@ def _check_lengths(flat):
         return tf.identity(flat)
 
 
+def _not_ascii(flat):
+    """Positions `[n, 1]` of the strings with a byte over 0x7F."""
+    return tf.where(tf.not_equal(tf.strings.length(flat, unit="UTF8_CHAR"),
+                                 tf.strings.length(flat)))
+
+
 def _lower(flat):
-    # `tf.strings.lower` would end each string at its first NUL.
+    # ASCII strings take the fast ASCII lowercasing; the others, Unicode's.
+    others = _not_ascii(flat)
+    return tf.tensor_scatter_nd_update(tf.strings.lower(flat), others,
+                                       _lower_unicode(tf.gather_nd(flat, others)))
+
+
+def _lower_unicode(flat):
+    # `tf.strings.lower(encoding="utf-8")` would end each string at its first NUL.
     # (The NUL goes back as a tensor: string attributes such as
     # `reduce_join`'s separator end at a NUL.)
     parts = tf.strings.split(flat, tf.constant("\x00"))
@@ -81,6 +94,13 @@ def _lower(flat):
 
 
 def _strip_accents(flat):
+    # No ASCII character has an accent to strip.
+    others = _not_ascii(flat)
+    return tf.tensor_scatter_nd_update(flat, others,
+                                       _strip_accents_unicode(tf.gather_nd(flat, others)))
+
+
+def _strip_accents_unicode(flat):
     codes = tf.strings.unicode_decode(flat, "UTF-8", errors="replace",
                                       replacement_char=_REPLACEMENT_CHARACTER)
     # Rebuilt: the strings with a code point to strip, or with invalid bytes.

@@ -70,8 +70,7 @@ def _check_lengths(flat):
 
 def _not_ascii(flat):
     """Positions `[n, 1]` of the strings with a byte over 0x7F."""
-    return tf.where(tf.not_equal(tf.strings.length(flat, unit="UTF8_CHAR"),
-                                 tf.strings.length(flat)))
+    return tf.where(tf.logical_not(tf.strings.regex_full_match(flat, r"[\x00-\x7f]*")))
 
 
 def _lower(flat):

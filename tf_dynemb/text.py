@@ -1,33 +1,151 @@
-"""The one tokenizer of sentences: what `TextEmbedding`, the embedding-only
-export and `tf-dynemb learn-vocab` all split text with."""
+"""Text in core TensorFlow ops: the normalization of words (`normalize_words`:
+what `DynamicEmbedding` does before its lookup, in both flavors) and the one
+tokenizer of sentences (`basic_tokenize`: what `TextEmbedding`, the
+embedding-only export and `tf-dynemb learn-vocab` all split text with)."""
 
+import numpy as np
 import tensorflow as tf
 
+from tf_dynemb.accents import accent_table
 from tf_dynemb.vocabulary import WORD_SEPARATORS
+
+MAX_NORMALIZED_WORD_BYTES = 1 << 28
+"""The longest string (256 MiB) that `normalize_words` takes: a longer one is
+refused with an error giving its length (`tf.strings.lower` returns '' for
+strings over ~800 MB)."""
 
 # BERT's basic tokenization: punctuation (Unicode P, and ASCII symbols) and
 # CJK ideographs become words of their own.
 _SEPARATE = r"([\p{P}!-/:-@\[-`{-~]|\p{Han})"
 # Words end at any Unicode whitespace (NBSP, U+3000...) and at byte order
 # marks, the characters a vocabulary token cannot begin or end with
-# (`tf_dynemb.vocabulary`); and at NUL, which would end the text for
-# `tf.strings.lower` (it dropped the rest of the sentence) and cannot be in a piece.
+# (`tf_dynemb.vocabulary`); and at NUL, which cannot be in a piece.
 _WORD_SEPARATOR = "[" + "".join(f"\\x{{{ord(c):04x}}}" for c in WORD_SEPARATORS + "\x00") + "]"
+_REPLACEMENT_CHARACTER = 0xFFFD
+
+
+def normalize_words(words, lowercase=False, strip_accents=False):
+    """`words` (a string tensor of any shape, or ragged) lowercased, then with
+    accents stripped, as BERT's tokenizer does (keras-hub's `WordPieceTokenizer`
+    strips, then case-folds with NFKC: it also maps "ß" to "ss", "ﬁ" to "fi",
+    full-width letters to ASCII, and composes Hangul jamo into syllables).
+
+    - `lowercase`: `tf.strings.lower(encoding="utf-8")`, Unicode's full
+      lowercase mapping as Python's `str.lower()` (BERT's), not case folding:
+      "ß" and "ﬁ" stay. NUL bytes and the text after them are kept.
+    - `strip_accents`: NFD, then combining marks (Mn) removed, code point by
+      code point (`tf_dynemb.accents`, Python's Unicode version).
+    - Bytes that are not UTF-8 become U+FFFD, one per ICU's maximal invalid
+      subsequence (as `tf.strings.lower` replaces them).
+
+    Core TF ops only. A string longer than `MAX_NORMALIZED_WORD_BYTES` is
+    refused (InvalidArgumentError naming its position and length). With
+    both options off, `words` is returned as given.
+    """
+    if not (lowercase or strip_accents):
+        return words
+    if isinstance(words, tf.RaggedTensor):
+        return words.with_flat_values(
+            normalize_words(words.flat_values, lowercase, strip_accents))
+    words = tf.convert_to_tensor(words, tf.string)
+    flat = _check_lengths(tf.reshape(words, [-1]))
+    if lowercase:
+        flat = _lower(flat)
+    if strip_accents:
+        flat = _strip_accents(flat)
+    return tf.reshape(flat, tf.shape(words))
+
+
+def _check_lengths(flat):
+    lengths = tf.concat([tf.strings.length(flat), [0]], 0)
+    longest = tf.argmax(lengths)
+    check = tf.debugging.Assert(
+        lengths[longest] <= MAX_NORMALIZED_WORD_BYTES,
+        [f"lowercase/strip_accents take strings of at most {MAX_NORMALIZED_WORD_BYTES} bytes "
+         "(tf_dynemb.text.MAX_NORMALIZED_WORD_BYTES); the string at flat position", longest,
+         "has", lengths[longest], "bytes"])
+    with tf.control_dependencies([check]):
+        return tf.identity(flat)
+
+
+def _not_ascii(flat):
+    """Positions `[n, 1]` of the strings with a byte over 0x7F."""
+    return tf.where(tf.logical_not(tf.strings.regex_full_match(flat, r"[\x00-\x7f]*")))
+
+
+def _lower(flat):
+    # ASCII strings take the fast ASCII lowercasing; the others, Unicode's.
+    others = _not_ascii(flat)
+    return tf.tensor_scatter_nd_update(tf.strings.lower(flat), others,
+                                       _lower_unicode(tf.gather_nd(flat, others)))
+
+
+def _lower_unicode(flat):
+    # `tf.strings.lower(encoding="utf-8")` would end each string at its first NUL.
+    # (The NUL goes back as a tensor: string attributes such as
+    # `reduce_join`'s separator end at a NUL.)
+    parts = tf.strings.split(flat, tf.constant("\x00"))
+    last = tf.equal(tf.range(tf.size(parts.flat_values, out_type=tf.int64)) + 1,
+                    tf.gather(parts.row_splits, parts.value_rowids() + 1))
+    ends = tf.where(last, "", tf.constant("\x00"))
+    lowered = tf.strings.join([tf.strings.lower(parts.flat_values, encoding="utf-8"), ends])
+    return tf.strings.reduce_join(parts.with_flat_values(lowered), axis=1)
+
+
+def _strip_accents(flat):
+    # No ASCII character has an accent to strip.
+    others = _not_ascii(flat)
+    return tf.tensor_scatter_nd_update(flat, others,
+                                       _strip_accents_unicode(tf.gather_nd(flat, others)))
+
+
+def _strip_accents_unicode(flat):
+    codes = tf.strings.unicode_decode(flat, "UTF-8", errors="replace",
+                                      replacement_char=_REPLACEMENT_CHARACTER)
+    # Rebuilt: the strings with a code point to strip, or with invalid bytes.
+    changes = _stripped(codes.flat_values)[0] | tf.equal(codes.flat_values,
+                                                          _REPLACEMENT_CHARACTER)
+    changed = tf.math.unsorted_segment_max(tf.cast(changes, tf.int32), codes.value_rowids(),
+                                           tf.shape(flat, out_type=tf.int64)[0]) > 0
+    positions = tf.where(changed)
+    old = tf.gather(codes, positions[:, 0])
+    new_codes, counts = _replace(old.flat_values)
+    new_lengths = tf.math.unsorted_segment_sum(counts, old.value_rowids(), old.nrows())
+    rebuilt = tf.strings.unicode_encode(
+        tf.RaggedTensor.from_row_lengths(new_codes, new_lengths), "UTF-8")
+    return tf.tensor_scatter_nd_update(flat, positions, rebuilt)
+
+
+def _stripped(code_points):
+    """(whether each code point changes, its index in the accent table)."""
+    table_code_points = accent_table()[0]
+    keys = tf.constant(np.append(table_code_points, 0x110000).astype(np.int32))
+    index = tf.searchsorted(keys, code_points)
+    return tf.equal(tf.gather(keys, index), code_points), index
+
+
+def _replace(code_points):
+    """(new code points, how many each old one became)."""
+    _, splits, replacements = accent_table()
+    found, index = _stripped(code_points)
+    splits = tf.constant(np.append(splits, splits[-1]))
+    index = tf.cast(index, tf.int64)
+    own = len(replacements) + tf.range(tf.size(code_points, out_type=tf.int64))
+    starts = tf.where(found, tf.gather(splits, index), own)
+    counts = tf.where(found, tf.gather(splits, index + 1) - tf.gather(splits, index), 1)
+    taken = tf.ragged.range(starts, starts + counts)
+    source = tf.concat([tf.constant(replacements, tf.int32), code_points], 0)
+    return tf.gather(source, taken.flat_values), counts
 
 
 def basic_tokenize(sentences, lowercase=True, strip_accents=False):
     """Words of each sentence: ragged `[..., (words)]`.
 
     Words end at Unicode whitespace, byte order marks and NUL; text is
-    lowercased (`lowercase`), then punctuation, ASCII symbols and CJK
-    ideographs are split off as words of their own. Only core TensorFlow ops run, unless `strip_accents` (NFD,
-    then combining marks removed), which needs TF Text's `normalize_utf8`.
+    normalized (`normalize_words`: `lowercase`, then `strip_accents`), then
+    punctuation, ASCII symbols and CJK ideographs are split off as words of
+    their own. Only core TensorFlow ops run.
     """
     text = tf.strings.regex_replace(sentences, _WORD_SEPARATOR, " ")
-    if lowercase:
-        text = tf.strings.lower(text, encoding="utf-8")
-    if strip_accents:
-        import tensorflow_text as tf_text
-
-        text = tf.strings.regex_replace(tf_text.normalize_utf8(text, "NFD"), r"\p{Mn}", "")
+    text = normalize_words(text, lowercase, strip_accents)
     return tf.strings.split(tf.strings.regex_replace(text, _SEPARATE, r" \1 "))

@@ -36,6 +36,7 @@ def _keras_embedder(path, layer_name):
 
     import tf_dynemb
     from tf_dynemb.layers import dynamic_embeddings
+    from tf_dynemb.text import normalize_words
 
     layers = dynamic_embeddings(model_files.load_keras(path))
     if layer_name is not None:
@@ -47,7 +48,9 @@ def _keras_embedder(path, layer_name):
     layer = layers[0]
 
     def embed(words):
-        vectors, kind = tf_dynemb.lookup(tf.constant(words, tf.string), layer.embeddings,
+        vectors, kind = tf_dynemb.lookup(normalize_words(tf.constant(words, tf.string),
+                                                         layer.lowercase, layer.strip_accents),
+                                         layer.embeddings,
                                          layer.vocabulary_model, layer.combiner,
                                          return_kind=True)
         return vectors.numpy(), kind.numpy()

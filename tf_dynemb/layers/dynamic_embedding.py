@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_dynemb.contract import check_combiner
-from tf_dynemb.layers import lookup_paths
 from tf_dynemb import vocabulary_learning
+from tf_dynemb.layers import lookup_paths, normalization
 from tf_dynemb.layers import pretrained, subword_fitting, subword_options, vocabulary_reference
 from tf_dynemb.layers import vocabulary_adapt
 from tf_dynemb.layers.string_input_layer import (
@@ -18,6 +18,7 @@ from tf_dynemb.layers.vocabulary_state import VocabularyState
 from tf_dynemb.reference import ReferenceLookup
 from tf_dynemb.tables import sharded_lookup
 from tf_dynemb.tables.partitioned_init import partitioned_initialization
+from tf_dynemb.text import normalize_words
 
 
 @keras.saving.register_keras_serializable(package="tf_dynemb")
@@ -62,6 +63,12 @@ class DynamicEmbedding(StringInputLayer):
         use_custom_op: `False` runs the stock-op reference (core TF and TF
             Text ops), with identical outputs. Can be changed on a built or
             loaded layer. Defaults to `True`.
+        lowercase: lowercase words before the lookup. Defaults to `False`
+            (words as given; so do configs saved before the option existed).
+        strip_accents: strip accents (NFD, then combining marks removed)
+            before the lookup, after `lowercase`. Defaults to `False`.
+            Both as BERT's basic tokenizer (`normalize_words` in
+            `tf_dynemb.text`); set them as a BERT uncased `vocab.txt` needs.
 
     Vocabularies of up to 100,000 tokens each are kept in `get_config()`;
     larger ones are referenced there (see `vocabulary_reference.py`) and saved
@@ -98,6 +105,8 @@ class DynamicEmbedding(StringInputLayer):
         embeddings_constraint=None,
         mask_empty=False,
         use_custom_op=True,
+        lowercase=False,
+        strip_accents=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -113,6 +122,8 @@ class DynamicEmbedding(StringInputLayer):
         self.mask_empty = check_bool_argument("mask_empty", mask_empty)
         self.supports_masking = mask_empty
         self._use_custom_op = check_bool_argument("use_custom_op", use_custom_op)
+        self.lowercase = check_bool_argument("lowercase", lowercase)
+        self.strip_accents = check_bool_argument("strip_accents", strip_accents)
         self.subwords = subword_options.SubwordOptions(num_ngram_buckets, min_n, max_n,
                                                        compose_words)
         self._vocabulary = VocabularyState(self.num_oov_buckets, suffix_indicator,
@@ -130,8 +141,12 @@ class DynamicEmbedding(StringInputLayer):
         their sizes must match it."""
         self._vocabulary.set(vocabulary, wordpiece_vocabulary, fixed_sizes=self.built)
         self._reference = None
-        if not self._use_custom_op and self._vocabulary.pending is None:
-            self._reference_lookup()
+        if self._vocabulary.pending is None:
+            normalization.warn_unreachable(self.name, self._vocabulary.words,
+                                           self._vocabulary.pieces, self.suffix_indicator,
+                                           self.lowercase, self.strip_accents)
+            if not self._use_custom_op:
+                self._reference_lookup()
 
     def _reference_lookup(self):
         """The stock-op lookup of the vocabularies, made when first needed."""
@@ -217,7 +232,7 @@ class DynamicEmbedding(StringInputLayer):
     def _lookup_keys(self, words):
         """The strings the vocabularies are searched for, for `words`: what
         `lookup` looks up and `adapt` counts."""
-        return words
+        return normalize_words(words, self.lowercase, self.strip_accents)
 
     def fit_subwords(self, **kwargs):
         """Fits the piece and n-gram rows to the word rows (no training): see
@@ -327,5 +342,7 @@ class DynamicEmbedding(StringInputLayer):
             "embeddings_constraint": keras.constraints.serialize(self.embeddings_constraint),
             "mask_empty": self.mask_empty,
             "use_custom_op": self._use_custom_op,
+            "lowercase": self.lowercase,
+            "strip_accents": self.strip_accents,
         })
         return config

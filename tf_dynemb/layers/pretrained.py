@@ -59,7 +59,8 @@ def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
             example a BERT backbone's token embedding weights).
         vocabulary: optional whole words, initialised by the initializer.
         **kwargs: the other constructor arguments. The tokenizer's suffix
-            indicator is used, and its OOV token when there are no buckets.
+            indicator and its `lowercase` and `strip_accents` are used, and its
+            OOV token when there are no buckets.
             `num_ngram_buckets` defaults to 0 and `compose_words` to False
             here: a word is pooled from the pretrained pieces alone, as the
             keras_hub model pools it.
@@ -72,6 +73,9 @@ def from_keras_hub(cls, tokenizer, embedding_matrix, vocabulary=None, **kwargs):
         raise ValueError(f"`embedding_matrix` has shape {matrix.shape}; expected "
                          f"[{len(pieces)}, D] for the tokenizer's {len(pieces)} tokens.")
     kwargs.setdefault("suffix_indicator", getattr(tokenizer, "suffix_indicator", "##"))
+    for option in ("lowercase", "strip_accents"):
+        if isinstance(getattr(tokenizer, option, None), bool):
+            kwargs.setdefault(option, getattr(tokenizer, option))
     oov = getattr(tokenizer, "oov_token", None)
     if kwargs.get("num_oov_buckets", 1000) == 0 and oov in pieces:
         kwargs.setdefault("unknown_token", oov)

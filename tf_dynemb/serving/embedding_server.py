@@ -14,7 +14,7 @@ from tf_dynemb.ops import build_model, lookup
 from tf_dynemb.reference import ReferenceLookup
 from tf_dynemb.serving.versions import write_version
 from tf_dynemb.serving.warmup import write_export_info, write_warmup
-from tf_dynemb.text import basic_tokenize
+from tf_dynemb.text import basic_tokenize, normalize_words
 
 
 class EmbeddingServer(tf.Module):
@@ -26,10 +26,14 @@ class EmbeddingServer(tf.Module):
     for a sentence without words). Sentences are split as `TextEmbedding`
     splits them (`tf_dynemb.text.basic_tokenize`, lowercased, punctuation
     kept as words; core TF ops only, so the fused flavor needs no TF Text op).
+    Words are normalized as a `DynamicEmbedding` with `lowercase` and
+    `strip_accents` normalizes them.
     """
 
-    def __init__(self, vocabulary_model, table, flavor="portable", combiner="mean", name=None):
+    def __init__(self, vocabulary_model, table, flavor="portable", combiner="mean", name=None,
+                 lowercase=False, strip_accents=False):
         super().__init__(name=name)
+        self.normalization = (lowercase, strip_accents)
         check_flavor(flavor)
         check_combiner(combiner)
         config = decode_model(vocabulary_model)
@@ -49,6 +53,7 @@ class EmbeddingServer(tf.Module):
             self._reference = ReferenceLookup(config)
 
     def _lookup(self, words):
+        words = normalize_words(words, *self.normalization)
         if self.flavor == "fused":
             return lookup(words, self.table, self._vocabulary_model, self.combiner,
                           return_kind=True)
@@ -123,7 +128,8 @@ def server_from_keras(model, flavor="portable", path=None):
                 "embedding-only export would not serve. Use tf_dynemb.serving.export_model to "
                 "serve the whole model.")
     return EmbeddingServer(layer.vocabulary_model, keras.ops.convert_to_numpy(layer.embeddings),
-                           flavor=flavor, combiner=layer.combiner)
+                           flavor=flavor, combiner=layer.combiner, lowercase=layer.lowercase,
+                           strip_accents=layer.strip_accents)
 
 
 def make_server(words, pieces, dim, num_oov_buckets=1000, combiner="mean",

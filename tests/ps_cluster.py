@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -253,7 +252,8 @@ def restart_from_garbage_state(model, checkpoint_dir, make_trainer):
     results = {f"restored/{i}": w for i, w in enumerate(model.get_weights())}
     results["restored/warnings"] = records
     trainer.fit(dataset_fn, steps_per_epoch=1, epochs=1)
-    results["resaved/latest"] = os.path.basename(trainer.checkpoints.latest_checkpoint)
+    results["resaved/new"] = sorted(name for name in os.listdir(checkpoint_dir)
+                                    if name.startswith("ckpt-") and name not in saved)
     results["resaved/unchanged"] = [
         name for name, data in saved.items()
         if open(os.path.join(checkpoint_dir, name), "rb").read() == data]
@@ -277,9 +277,6 @@ server.join()
 def lost_workers(worker_timeout_s):
     """Trains a Dense model on 2 workers in processes of their own, kills both
     while an epoch runs, and records how `fit` ends and when."""
-    import keras
-
-    from tf_dynemb.distribute import ParameterServerTrainer
     from tf_dynemb.distribute.loopback_cluster import free_port
 
     spec = {"chief": [f"localhost:{free_port()}"], "ps": [f"localhost:{free_port()}"],
@@ -287,6 +284,19 @@ def lost_workers(worker_timeout_s):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(spec), str(i)],
                                 stdout=subprocess.PIPE, text=True, env=env) for i in range(2)]
+    try:
+        return train_then_kill(spec, workers, worker_timeout_s)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+
+
+def train_then_kill(spec, workers, worker_timeout_s):
+    import keras
+
+    from tf_dynemb.distribute import ParameterServerTrainer
+
     for worker in workers:
         assert worker.stdout.readline().strip() == "ready"
     cluster = tf.train.ClusterSpec(spec)
@@ -313,7 +323,7 @@ def lost_workers(worker_timeout_s):
     def kill_workers():
         time.sleep(1.0)
         for worker in workers:
-            worker.send_signal(signal.SIGKILL)
+            worker.kill()
             worker.wait()
         killed_at.append(time.monotonic())
 

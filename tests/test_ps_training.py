@@ -167,7 +167,8 @@ def test_trainer_restarts_from_a_garbage_checkpoint_state(tmp_path):
         f"Restoring the newest readable checkpoint on disk, {used}.")
         for m in result["restored/warnings"]), result["restored/warnings"]
     # Its next epoch is saved as ckpt-3; ckpt-1 and ckpt-2 are left as they were.
-    assert list(result["resaved/new"]) == ["ckpt-3.data-00000-of-00001", "ckpt-3.index"]
+    new = list(result["resaved/new"])
+    assert "ckpt-3.index" in new and all(name.startswith("ckpt-3.") for name in new), new
     assert sorted(result["resaved/unchanged"]) == list(result["resaved/before"])
     assert {"ckpt-1.index", "ckpt-2.index"} <= set(result["resaved/before"])
 

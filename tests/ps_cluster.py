@@ -3,13 +3,18 @@ tf_dynemb.distribute.ParameterServerTrainer (run by tests/test_ps_training.py
 in fresh processes: a process can hold one such cluster, whose servers never
 stop, and connecting to it changes TensorFlow's eager context).
 
-Usage: python tests/ps_cluster.py --task={sgd,lazy_adam,sharding} --output=FILE.npz
-    [--checkpoint_dir=DIR]
+Usage: python tests/ps_cluster.py --task={sgd,lazy_adam,sharding,lost_workers}
+    --output=FILE.npz [--checkpoint_dir=DIR] [--worker_timeout_s=S]
 """
 
 import argparse
+import json
+import logging
 import os
+import subprocess
 import sys
+import threading
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -228,14 +233,124 @@ def largest_float_constant(path):
     return max(sizes, default=0)
 
 
+def restart_from_garbage_state(model, checkpoint_dir, make_trainer):
+    """Replaces the checkpoint state file by garbage, zeroes the model, and
+    makes a new trainer on the same directory: what it restores, what it
+    logs, and the checkpoint its next epoch writes."""
+    state = os.path.join(checkpoint_dir, "checkpoint")
+    with open(state, "wb") as f:
+        f.write(b"\x00garbage {{ model_checkpoint_path")
+    saved = {name: open(os.path.join(checkpoint_dir, name), "rb").read()
+             for name in os.listdir(checkpoint_dir) if name.startswith("ckpt-")}
+    model.set_weights([np.zeros(w.shape, w.dtype) for w in model.weights])
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: records.append(record.getMessage())
+    logging.getLogger("tf_dynemb").addHandler(handler)
+    trainer = make_trainer()
+    logging.getLogger("tf_dynemb").removeHandler(handler)
+    results = {f"restored/{i}": w for i, w in enumerate(model.get_weights())}
+    results["restored/warnings"] = records
+    trainer.fit(dataset_fn, steps_per_epoch=1, epochs=1)
+    results["resaved/new"] = sorted(name for name in os.listdir(checkpoint_dir)
+                                    if name.startswith("ckpt-") and name not in saved)
+    results["resaved/unchanged"] = [
+        name for name, data in saved.items()
+        if open(os.path.join(checkpoint_dir, name), "rb").read() == data]
+    results["resaved/before"] = sorted(saved)
+    return results
+
+
+# A worker in a process of its own, to be killed: argv[1] the cluster spec
+# (JSON), argv[2] its task index.
+WORKER = """
+import json, sys
+import tensorflow as tf
+spec = tf.train.ClusterSpec(json.loads(sys.argv[1]))
+server = tf.distribute.Server(spec, job_name="worker", task_index=int(sys.argv[2]),
+                              protocol="grpc", start=True)
+print("ready", flush=True)
+server.join()
+"""
+
+
+def lost_workers(worker_timeout_s):
+    """Trains a Dense model on 2 workers in processes of their own, kills both
+    while an epoch runs, and records how `fit` ends and when."""
+    from tf_dynemb.distribute.loopback_cluster import free_port
+
+    spec = {"chief": [f"localhost:{free_port()}"], "ps": [f"localhost:{free_port()}"],
+            "worker": [f"localhost:{free_port()}" for _ in range(2)]}
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(spec), str(i)],
+                                stdout=subprocess.PIPE, text=True, env=env) for i in range(2)]
+    try:
+        return train_then_kill(spec, workers, worker_timeout_s)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+
+
+def train_then_kill(spec, workers, worker_timeout_s):
+    import keras
+
+    from tf_dynemb.distribute import ParameterServerTrainer
+
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready"
+    cluster = tf.train.ClusterSpec(spec)
+    tf.distribute.Server(cluster, job_name="ps", task_index=0, protocol="grpc", start=True)
+    strategy = tf.distribute.experimental.ParameterServerStrategy(
+        tf.distribute.cluster_resolver.SimpleClusterResolver(
+            cluster, rpc_layer="grpc", task_type="chief", task_id=0))
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        optimizer = keras.optimizers.SGD(0.01)
+    trainer = ParameterServerTrainer(model, "mse", optimizer, strategy=strategy)
+
+    def data(input_context):
+        return tf.data.Dataset.from_tensors((tf.ones((4, 2)), tf.ones((4, 1)))).repeat()
+
+    results = {"first/loss": trainer.fit(data, steps_per_epoch=4)["loss"]}
+    for bad in (0, -1.0, float("nan"), "3", True):
+        try:
+            trainer.fit(data, steps_per_epoch=1, worker_timeout_s=bad)
+        except ValueError as e:
+            results[f"bad_timeout/{bad!r}"] = str(e)
+    killed_at = []
+
+    def kill_workers():
+        time.sleep(1.0)
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+        killed_at.append(time.monotonic())
+
+    killer = threading.Thread(target=kill_workers)
+    killer.start()
+    try:
+        trainer.fit(data, steps_per_epoch=50_000, worker_timeout_s=worker_timeout_s)
+        results["error"] = "fit returned"
+    except Exception as e:  # noqa: BLE001 - recorded for the test
+        results["error"] = f"{type(e).__name__}: {e}"
+    killer.join()
+    results["seconds_after_kill"] = time.monotonic() - killed_at[0]
+    return results
+
+
 def main():
     from tf_dynemb.distribute import ParameterServerTrainer
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--task", choices=("sgd", "lazy_adam", "sharding"))
+    parser.add_argument("--task", choices=("sgd", "lazy_adam", "sharding", "lost_workers"))
     parser.add_argument("--output")
     parser.add_argument("--checkpoint_dir")
+    parser.add_argument("--worker_timeout_s", type=float, default=3.0)
     args = parser.parse_args()
+    if args.task == "lost_workers":
+        np.savez(args.output, **lost_workers(args.worker_timeout_s))
+        return
     if args.task == "sharding":
         partitioner = SettableShards()
         results = sharding(start_cluster(partitioner), partitioner, args.checkpoint_dir)
@@ -253,9 +368,13 @@ def main():
     with strategy.scope():
         optimizer = strategy_fit.make_optimizer(args.task)
         metric = __import__("keras").metrics.MeanAbsoluteError()
-    trainer = ParameterServerTrainer(model, "mse", optimizer, metrics=[metric], strategy=strategy,
-                                     checkpoint_dir=args.checkpoint_dir,
-                                     max_steps_in_flight=1 if args.task == "sgd" else None)
+
+    def make_trainer():
+        return ParameterServerTrainer(model, "mse", optimizer, metrics=[metric],
+                                      strategy=strategy, checkpoint_dir=args.checkpoint_dir,
+                                      max_steps_in_flight=1 if args.task == "sgd" else None)
+
+    trainer = make_trainer()
     history = trainer.fit(dataset_fn, steps_per_epoch=STEPS // 2, epochs=2)
     results.update({f"history/{k}": np.array(v) for k, v in history.items()})
     results.update({f"weight/{i}": w for i, w in enumerate(model.get_weights())})
@@ -267,6 +386,8 @@ def main():
     results["shard_shapes"] = [tuple(s.shape) for s in table.value.variables]
     if args.task == "sgd":
         results.update({f"single/{i}": w for i, w in enumerate(single_device_sgd())})
+    if args.checkpoint_dir:
+        results.update(restart_from_garbage_state(model, args.checkpoint_dir, make_trainer))
     np.savez(args.output, **{k: np.array(v, dtype=object) if isinstance(v, list) else v
                              for k, v in results.items()})
 

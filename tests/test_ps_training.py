@@ -152,6 +152,45 @@ def test_trainer_runs_lazy_adam_asynchronously_with_checkpoints(tmp_path):
     assert any(name.startswith("ckpt-2.index") for name in os.listdir(checkpoints))
 
 
+def test_trainer_restarts_from_a_garbage_checkpoint_state(tmp_path):
+    # The lazy_adam run replaces its `checkpoint` state file by garbage after
+    # 2 epochs (ckpt-1, ckpt-2), zeroes the model and makes a new trainer.
+    checkpoints = tmp_path / "checkpoints"
+    result = run_cluster("lazy_adam", tmp_path, checkpoint_dir=checkpoints)
+    restored = sorted(k for k in result if k.startswith("restored/") and k[9:].isdecimal())
+    assert len(restored) == 3
+    for key in restored:  # the newest checkpoint's weights, not zeros
+        np.testing.assert_array_equal(result[key], result[key.replace("restored/", "weight/")])
+        assert np.any(result[key] != 0), key
+    state, used = checkpoints / "checkpoint", checkpoints / "ckpt-2"
+    assert any(f"Checkpoint state {state} is unusable" in m and m.endswith(
+        f"Restoring the newest readable checkpoint on disk, {used}.")
+        for m in result["restored/warnings"]), result["restored/warnings"]
+    # Its next epoch is saved as ckpt-3; ckpt-1 and ckpt-2 are left as they were.
+    new = list(result["resaved/new"])
+    assert "ckpt-3.index" in new and all(name.startswith("ckpt-3.") for name in new), new
+    assert sorted(result["resaved/unchanged"]) == list(result["resaved/before"])
+    assert {"ckpt-1.index", "ckpt-2.index"} <= set(result["resaved/before"])
+
+
+def test_fit_raises_when_every_worker_is_lost(tmp_path):
+    # Two workers in processes of their own are killed during an epoch of
+    # 50,000 steps; fit(worker_timeout_s=3) must raise soon after, naming them.
+    result = run_cluster("lost_workers", tmp_path)
+    assert np.all(np.isfinite(result["first/loss"]))
+    for bad in ("0", "-1.0", "nan", "'3'", "True"):
+        assert str(result[f"bad_timeout/{bad}"]) == (
+            "`worker_timeout_s` must be a number of seconds > 0, or None. "
+            f"Received: worker_timeout_s={bad}")
+    error = str(result["error"])
+    assert error.startswith("WorkersLostError: All 2 workers of the cluster have been lost "
+                            "for 3 s (fit's worker_timeout_s): "), error
+    assert "/job:worker/replica:0/task:0: " in error and "/job:worker/replica:0/task:1: " in error
+    # 3 s from when both are found lost; TensorFlow finds a dead worker at its
+    # next step, within a second or two on loopback.
+    assert 3.0 <= float(result["seconds_after_kill"]) < 20.0, float(result["seconds_after_kill"])
+
+
 def test_trainer_and_helpers_reject_what_they_cannot_use():
     import keras
 
@@ -166,3 +205,20 @@ def test_trainer_and_helpers_reject_what_they_cannot_use():
         model_checkpoint(keras.Sequential([keras.layers.Dense(1)]))
     with pytest.raises(ValueError, match="`num_ps` must be an int >= 1. Received: num_ps=0"):
         start_loopback_cluster(num_workers=1, num_ps=0)
+
+
+def test_coordinator_state_names_the_private_state_it_misses():
+    from tf_dynemb.distribute import coordinator_state
+
+    class Cluster:
+        closure_queue, workers = object(), []
+
+    class Coordinator:
+        _cluster = Cluster()
+
+    with pytest.raises(RuntimeError, match=r"TensorFlow's private `ClusterCoordinator._cluster`"
+                                           r", which the installed TensorFlow .* lacks; it was "
+                                           r"checked on TensorFlow 2\.21\.0"):
+        coordinator_state.check_coordinator(object())
+    with pytest.raises(RuntimeError, match=r"`_CoordinatedClosureQueue.wait\(timeout\)`"):
+        coordinator_state.check_coordinator(Coordinator())

@@ -191,3 +191,55 @@ def test_killed_concurrent_exports_leave_only_loadable_versions(tmp_path):
         assert kind.numpy().tolist()[0] == 1, name
     print(f"4 kills, {len(written)} versions reported, {len(versions) - 1} found, "
           f"up to {staging_left} staging directories left, none after the next export")
+
+
+def touch_version(path):
+    open(os.path.join(path, "a"), "w").close()
+
+
+def test_entries_that_are_not_ascii_decimals_are_ignored_with_a_warning(tmp_path, caplog):
+    # '²' passes str.isdigit() but not int(); '٣' passes both (int gives 3);
+    # TF Serving reads neither as a version.
+    for name in ["²", "٣", "1", "latest", " 2"]:
+        os.makedirs(tmp_path / name)
+    with caplog.at_level("WARNING", logger="tf_dynemb"):
+        path = write_version_dir(str(tmp_path), touch_version)
+    assert os.path.basename(path) == "2"
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    for name in ["²", "٣", "latest", " 2"]:
+        assert any(f"Ignoring {tmp_path / name}: not a version directory ({name!r} is not a "
+                   "plain ASCII decimal number)" in m for m in warned), (name, warned)
+    assert len(warned) == 4  # once per entry, though the claim may look again
+    assert version_dirs.versions(str(tmp_path)) == [1, 2]
+
+
+def test_versions_are_bounded_to_int64(tmp_path, caplog):
+    from tf_dynemb.serving import next_version
+
+    int64_max = 2**63 - 1
+    os.makedirs(tmp_path / "99999999999999999999")
+    with caplog.at_level("WARNING", logger="tf_dynemb"):
+        assert next_version(str(tmp_path)) == 1
+        assert os.path.basename(write_version_dir(str(tmp_path), touch_version)) == "1"
+    assert f"99999999999999999999 is above int64's maximum, {int64_max}" in caplog.text
+    # The largest version is still taken; one more is an error that says so.
+    os.makedirs(tmp_path / str(int64_max))
+    message = f"The next version would be {int64_max + 1}, above int64's maximum"
+    with pytest.raises(OverflowError, match=message):
+        next_version(str(tmp_path))
+    with pytest.raises(OverflowError, match=message):
+        write_version_dir(str(tmp_path), touch_version)
+    assert sorted(os.listdir(tmp_path)) == sorted(["1", str(int64_max), "99999999999999999999"])
+    with pytest.raises(ValueError, match=f"`version` must be an int <= {int64_max}"):
+        write_version_dir(str(tmp_path), touch_version, int64_max + 1)
+
+
+def test_model_base_directory_with_odd_entries_names_its_versions(tmp_path):
+    from tf_dynemb.cli.errors import CommandError
+    from tf_dynemb.cli.model_files import kind_of
+
+    for name in ["²", "3", "99999999999999999999"]:
+        os.makedirs(tmp_path / name)
+        open(tmp_path / name / "saved_model.pb", "wb").close()
+    with pytest.raises(CommandError, match=r"a model base directory with versions \[3\]"):
+        kind_of(str(tmp_path))

@@ -25,8 +25,10 @@ def kind_of(path):
     if os.path.isdir(path):
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             return "saved_model"
-        versions = sorted(int(d) for d in os.listdir(path) if d.isdigit() and
-                          os.path.isfile(os.path.join(path, d, "saved_model.pb")))
+        from tf_dynemb.serving.version_dirs import versions as version_numbers
+
+        versions = [v for v in version_numbers(path)
+                    if os.path.isfile(os.path.join(path, str(v), "saved_model.pb"))]
         if versions:
             raise CommandError(f"{path} is a model base directory with versions {versions}; "
                                f"pass a version directory, such as "

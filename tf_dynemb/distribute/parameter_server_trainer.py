@@ -7,13 +7,30 @@ would: per-worker datasets, one scheduled function per step, metrics and
 checkpoints, with gradients taken on the shard variables themselves.
 """
 
+import math
+import numbers
+import time
+
 import keras
 import tensorflow as tf
 
 from tf_dynemb import keras_compat
 from tf_dynemb.arguments import check_int_argument
+from tf_dynemb.distribute import coordinator_state
+from tf_dynemb.distribute.checkpoints import CheckpointDirectory, model_checkpoint
 from tf_dynemb.tables import sharded_lookup
-from tf_dynemb.distribute.checkpoints import model_checkpoint
+
+MAX_STEPS_QUEUED = 100_000
+"""Steps `fit` schedules at most before waiting for them (TensorFlow's
+coordinator blocks `schedule` without a bound once 262,144 are queued)."""
+
+_WAIT_SLICE_S = 0.5
+_STEPS_BETWEEN_WORKER_CHECKS = 1000
+
+
+class WorkersLostError(RuntimeError):
+    """Every worker of the cluster stayed lost for longer than `fit`'s
+    `worker_timeout_s`."""
 
 
 class ParameterServerTrainer:
@@ -29,7 +46,9 @@ class ParameterServerTrainer:
 
     Workers run the steps asynchronously, each on its own copy of the
     dataset; the `ClusterCoordinator` reschedules a step whose worker fails
-    and waits for the worker to come back.
+    on another worker and waits for the failed one to come back. When every
+    worker is lost, `fit` waits `worker_timeout_s` for one to come back, then
+    raises `WorkersLostError` naming them.
 
     Args:
         model: a built `keras.Model` (built under `strategy.scope()`).
@@ -40,8 +59,12 @@ class ParameterServerTrainer:
             updated with `(y, y_pred)` on every step. Defaults to none.
         strategy: the `ParameterServerStrategy`; defaults to the current one.
         checkpoint_dir: where a `tf.train.Checkpoint` of the model and the
-            optimizer is written after each epoch; the newest one found there
-            is restored when the trainer is made. Defaults to `None`.
+            optimizer is written after each epoch, as `ckpt-N` numbered past
+            every `ckpt-N` already there (none is overwritten); the latest is
+            restored when the trainer is made. An unusable `checkpoint` state
+            file restores the newest readable `ckpt-N` instead, with a logged
+            warning, or raises ValueError; it never starts from scratch (see
+            `CheckpointDirectory`). Defaults to `None`.
         max_steps_in_flight: steps scheduled before waiting for them all;
             `1` runs the steps one after the other (the weights of one device
             when every batch is the same, or with one worker: each worker
@@ -73,6 +96,7 @@ class ParameterServerTrainer:
         self.metrics = list(metrics)
         self.max_steps_in_flight = max_steps_in_flight
         self.coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator(self.strategy)
+        coordinator_state.check_coordinator(self.coordinator)
         with self.strategy.scope():
             self.loss_tracker = keras.metrics.Mean(name="loss")
         for metric in [self.loss_tracker, *self.metrics]:
@@ -82,11 +106,11 @@ class ParameterServerTrainer:
             optimizer.build(self.trained_variables)
         keras_compat.count_steps_atomically(optimizer)
         self._step = None
-        self.checkpoint_manager = None
+        self.checkpoints = None
         if checkpoint_dir is not None:
-            checkpoint = model_checkpoint(model, optimizer)
-            self.checkpoint_manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, 3)
-            checkpoint.restore(self.checkpoint_manager.latest_checkpoint)
+            self.checkpoints = CheckpointDirectory(model_checkpoint(model, optimizer),
+                                                   checkpoint_dir)
+            self.checkpoints.restore()
 
     def _replica_step(self, batch):
         x, y = batch[0], batch[1]
@@ -113,7 +137,7 @@ class ParameterServerTrainer:
             return self.strategy.run(self._replica_step, args=(tuple(batch),))
         return step
 
-    def fit(self, dataset_fn, steps_per_epoch, epochs=1):
+    def fit(self, dataset_fn, steps_per_epoch, epochs=1, worker_timeout_s=600.0):
         """Trains for `epochs` epochs of `steps_per_epoch` scheduled steps.
 
         Args:
@@ -122,13 +146,32 @@ class ParameterServerTrainer:
                 training needs; it runs on each worker.
             steps_per_epoch: int >= 1, steps per epoch over all workers.
             epochs: int >= 1. Defaults to `1`.
+            worker_timeout_s: seconds > 0 that every worker may stay lost
+                (failed and not back) before `fit` raises `WorkersLostError`;
+                while one worker lives, the steps go on there. `None` waits
+                for the workers forever, as TensorFlow does. Defaults to
+                `600.0`.
 
         Returns:
             A `keras.callbacks.History`-like dict: metric name -> list of
             per-epoch values (`"loss"` first).
+
+        Raises:
+            WorkersLostError: every worker was lost for `worker_timeout_s`.
+                The epoch's unfinished steps are dropped and nothing is
+                saved; the trainer cannot go on (TensorFlow's coordinator
+                still waits for the workers): restart the cluster, and the
+                training, which restores the newest checkpoint.
         """
         steps_per_epoch = check_int_argument("steps_per_epoch", steps_per_epoch, 1)
         epochs = check_int_argument("epochs", epochs, 1)
+        if worker_timeout_s is not None and (
+                isinstance(worker_timeout_s, bool)
+                or not isinstance(worker_timeout_s, numbers.Real)
+                or not 0 < worker_timeout_s < math.inf):
+            raise ValueError("`worker_timeout_s` must be a number of seconds > 0, or None. "
+                             f"Received: worker_timeout_s={worker_timeout_s!r:.80}")
+        steps_between_waits = min(self.max_steps_in_flight or steps_per_epoch, MAX_STEPS_QUEUED)
         if self._step is None:
             self._step = self._make_step()
 
@@ -140,16 +183,54 @@ class ParameterServerTrainer:
         for _ in range(epochs):
             for tracked in [self.loss_tracker, *self.metrics]:
                 tracked.reset_state()
+            lost_workers = _LostWorkersClock(self.coordinator, worker_timeout_s)
             for step in range(steps_per_epoch):
                 self.coordinator.schedule(self._step, args=(iterator,))
-                if self.max_steps_in_flight and (step + 1) % self.max_steps_in_flight == 0:
-                    self.coordinator.join()
-            self.coordinator.join()
+                if (step + 1) % _STEPS_BETWEEN_WORKER_CHECKS == 0:
+                    lost_workers.check()
+                if (step + 1) % steps_between_waits == 0:
+                    self._join(lost_workers)
+            self._join(lost_workers)
             for tracked in [self.loss_tracker, *self.metrics]:
                 history.setdefault(tracked.name, []).append(float(tracked.result()))
-            if self.checkpoint_manager is not None:
-                self.checkpoint_manager.save()
+            if self.checkpoints is not None:
+                self.checkpoints.save()
         return history
+
+    def _join(self, lost_workers):
+        """`coordinator.join()`, checking `lost_workers` while it waits."""
+        if lost_workers.timeout_s is None:
+            self.coordinator.join()
+            return
+        while not coordinator_state.wait_for_steps(self.coordinator, _WAIT_SLICE_S):
+            lost_workers.check()
+
+
+class _LostWorkersClock:
+    """Raises WorkersLostError once every worker has been lost for
+    `timeout_s` seconds in a row (never when `timeout_s` is None)."""
+
+    def __init__(self, coordinator, timeout_s):
+        self.coordinator, self.timeout_s = coordinator, timeout_s
+        self.all_lost_since = None
+
+    def check(self):
+        if self.timeout_s is None:
+            return
+        lost = coordinator_state.lost_workers(self.coordinator)
+        if len(lost) < coordinator_state.num_workers(self.coordinator):
+            self.all_lost_since = None
+            return
+        self.all_lost_since = self.all_lost_since or time.monotonic()
+        if time.monotonic() - self.all_lost_since < self.timeout_s:
+            return
+        causes = "; ".join(f"{device}: {type(error).__name__}: "
+                           f"{(str(error).strip().splitlines() or [''])[0]:.200}"
+                           for device, error in sorted(lost.items()))
+        raise WorkersLostError(
+            f"All {len(lost)} workers of the cluster have been lost for {self.timeout_s:g} s "
+            f"(fit's worker_timeout_s): {causes}. The epoch's unfinished steps are dropped; "
+            "restart the workers and the training, which restores the newest checkpoint.")
 
 
 def _check_additive(metric):

@@ -6,10 +6,12 @@ also the claim: it fails if the version exists, and the loser of a race takes
 the next free number. Staging directories left by killed writers are removed
 by the next writer; their names record the owning host and PID namespace,
 process id and process start time, so one that a live process still fills is
-never touched.
+never touched. Version numbers are plain ASCII decimals within int64, as TF
+Serving reads them; other entries are ignored, with a warning.
 """
 
 import errno
+import logging
 import os
 import secrets
 import shutil
@@ -17,6 +19,9 @@ import socket
 import tempfile
 
 from tf_dynemb.arguments import check_int_argument
+from tf_dynemb.numbered_names import INT64_MAX, next_number, number_in_name
+
+logger = logging.getLogger(__name__)
 
 STAGING_PREFIX = ".staging-"
 _MAX_CLAIMS = 1000
@@ -77,9 +82,22 @@ def remove_stale_staging(output_dir):
     return removed
 
 
-def versions(output_dir):
-    """The version numbers present under `output_dir`, sorted."""
-    return sorted(int(d) for d in os.listdir(output_dir) if d.isdigit())
+def versions(output_dir, warn=True):
+    """The version numbers present under `output_dir`, sorted. An entry that
+    is not a version (not plain ASCII decimal digits, or above int64) is
+    ignored, with a logged warning naming it when `warn`; staging
+    directories are ignored silently."""
+    found = []
+    for name in sorted(os.listdir(output_dir)):
+        if name.startswith(STAGING_PREFIX):
+            continue
+        try:
+            found.append(number_in_name(name))
+        except ValueError as e:
+            if warn:
+                logger.warning("Ignoring %s: not a version directory (%s).",
+                               os.path.join(output_dir, name), e)
+    return sorted(found)
 
 
 def _fsync(path):
@@ -109,7 +127,7 @@ def write_version_dir(output_dir, fill, version=None):
     next call.
     """
     if version is not None:
-        version = check_int_argument("version", version, 1)
+        version = check_int_argument("version", version, 1, INT64_MAX)
     os.makedirs(output_dir, exist_ok=True)
     remove_stale_staging(output_dir)
     staging = tempfile.mkdtemp(
@@ -131,8 +149,10 @@ def write_version_dir(output_dir, fill, version=None):
 def _claim(output_dir, staging, version):
     """Renames `staging` to a version directory; the rename fails, rather
     than replaces, when that version exists and holds files."""
-    for _ in range(_MAX_CLAIMS):
-        number = max(versions(output_dir), default=0) + 1 if version is None else version
+    for attempt in range(_MAX_CLAIMS):
+        number = version
+        if version is None:
+            number = next_number(versions(output_dir, warn=attempt == 0), "version")
         final = os.path.join(output_dir, str(number))
         try:
             if os.path.exists(final):  # rename would replace an empty directory

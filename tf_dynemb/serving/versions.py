@@ -4,12 +4,14 @@
 
 import os
 
+from tf_dynemb.numbered_names import next_number
 from tf_dynemb.serving.version_dirs import versions, write_version_dir
 
 
 def next_version(base):
-    """The version a write under `base` would take now (1 for a new base)."""
-    return max(versions(base) if os.path.isdir(base) else [], default=0) + 1
+    """The version a write under `base` would take now (1 for a new base);
+    OverflowError when that would be above int64."""
+    return next_number(versions(base) if os.path.isdir(base) else [], "version")
 
 
 def write_version(output_dir, version, fill):

@@ -99,7 +99,10 @@ def learn_pieces(counts, vocab_size, reserved_tokens=RESERVED_TOKENS, suffix_ind
     `bert_vocab_from_dataset`) does the work; this drives its search for the
     frequency threshold that gives the size, each trial shown on
     `progress(total)` (a context manager with `update(n)`), if given.
-    ValueError, naming `size_name`, when the characters alone need more."""
+    ValueError, naming `size_name`, when the characters alone need more.
+    Words holding a NUL byte are left out: no piece can hold one, so no
+    pieces ever split them (as the learner leaves out words longer than
+    `max_piece_length`)."""
     from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as lib
 
     params = lib.Params(
@@ -107,7 +110,11 @@ def learn_pieces(counts, vocab_size, reserved_tokens=RESERVED_TOKENS, suffix_ind
         max_token_length=max_piece_length, max_unique_chars=max_unique_chars,
         vocab_size=vocab_size, slack_ratio=slack_ratio, include_joiner_token=True,
         joiner=suffix_indicator, reserved_tokens=list(reserved_tokens))
-    pairs = list(counts.items())
+    pairs = [(word, count) for word, count in counts.items() if "\x00" not in word]
+    if not pairs:
+        raise ValueError("Cannot learn pieces: every word holds a NUL byte, which no piece can "
+                         f"hold. Received {len(counts)} distinct words, e.g. "
+                         f"{quote(next(iter(counts), ''))}")
     upper, lower = lib.get_search_threshs(pairs, params.upper_thresh, params.lower_thresh)
     words = lib.get_input_words(pairs, params.reserved_tokens, params.max_token_length)
     allowed = lib.get_allowed_chars(words, params.max_unique_chars)

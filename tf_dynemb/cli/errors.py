@@ -19,7 +19,8 @@ def require_files(paths, flag):
     """Raises CommandError unless every path in `paths` is a file."""
     for path in paths:
         if not os.path.isfile(path):
-            what = "a directory" if os.path.isdir(path) else "missing"
+            what = ("a directory" if os.path.isdir(path) else
+                    "not a regular file" if os.path.exists(path) else "missing")
             raise CommandError(f"--{flag}={path} is {what}; expected a file.")
 
 

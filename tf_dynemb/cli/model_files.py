@@ -35,8 +35,11 @@ def kind_of(path):
                                f"{os.path.join(path, str(versions[-1]))}.")
         raise CommandError(f"{path} is a directory without saved_model.pb; expected a "
                            f"SavedModel version directory (such as models/embeddings/1).")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise CommandError(f"{path} does not exist.")
+    if not os.path.isfile(path):
+        raise CommandError(f"{path} is not a regular file, nor a directory; expected a .keras "
+                           f"model, a SavedModel directory or a model buffer file.")
     if path.endswith(".keras"):
         return "keras"
     magic = model_magic()
@@ -122,7 +125,22 @@ def load_keras(path):
     except OSError as e:  # h5py: a damaged model.weights.h5
         raise cannot_read(path, f"its weights are damaged ({e})") from None
     except (TypeError, ValueError) as e:
-        raise CommandError(f"Keras cannot load {path}: {_cut(e)}") from None
+        raise CommandError(f"Keras cannot load {path}: {_cut(_deserialization_cause(e))}") \
+            from None
+
+
+# Keras's `deserialize_keras_object` wraps the error of a layer's
+# `from_config` in a message quoting the whole config, the cause last.
+_KERAS_CAUSE = "Exception encountered: "
+
+
+def _deserialization_cause(error):
+    """The innermost error that Keras's deserialization messages wrap, or
+    `error`'s message."""
+    message = str(error)
+    if _KERAS_CAUSE not in message:
+        return message
+    return "a layer cannot be rebuilt from its config: " + message.rsplit(_KERAS_CAUSE, 1)[1]
 
 
 def read_saved_model(path):

@@ -6,7 +6,10 @@ Data comes as Keras's preprocessing layers take it: a `tf.data.Dataset` of
 batches, any other iterable of batches (a generator), or one tensor, numpy
 array or list, read `batch_size` rows at a time. Memory is bounded by the
 counter of distinct words (`max_distinct_words`): more distinct words than
-that is a `TooManyWordsError` and the layer keeps its vocabularies.
+that is a `TooManyWordsError` and the layer keeps its vocabularies; so does
+any other failure (data that is not strings, a word that cannot be a token,
+no word seen `min_frequency` times unless `max_tokens=0`, a generator that
+raises).
 """
 
 import numpy as np
@@ -15,6 +18,7 @@ import tensorflow as tf
 from tf_dynemb import vocabulary_learning
 from tf_dynemb.arguments import check_int_argument
 from tf_dynemb.inputs import string_inputs
+from tf_dynemb.vocabulary import quote
 
 BATCH_SIZE = 2048
 """Rows of a tensor, array or list read at a time (learn-vocab's lines per batch)."""
@@ -33,6 +37,9 @@ def batches(data, batch_size=None, steps=None):
     if isinstance(data, (str, bytes)):
         raise TypeError(f"adapt() takes many strings: a list, array, tensor or dataset. "
                         f"Received one string: {data!r:.60}; pass [{data!r:.60}].")
+    if data is None or isinstance(data, dict):
+        raise TypeError(f"adapt() takes strings: a list, array, tensor, dataset or iterable of "
+                        f"batches. Received: {type(data).__name__} {quote(data)}")
     if hasattr(data, "to_numpy") and not tf.is_tensor(data):  # pandas
         data = data.to_numpy()
     if isinstance(data, tf.data.Dataset) or (hasattr(data, "__iter__") and not _is_array(data)):
@@ -112,6 +119,12 @@ def adapt(layer, embedding, data, words_of, max_tokens, min_frequency,
         raise ValueError(f"adapt() found no words in the data. Received: {type(data).__name__}")
     vocabulary_learning.check_words(counts)
     words = vocabulary_learning.select_words(counts, max_tokens, min_frequency)
+    if not words and max_tokens != 0:
+        word, count = vocabulary_learning.most_frequent(counts, 1)[0]
+        raise ValueError(
+            f"adapt() found no word that occurs min_frequency={min_frequency} times: the most "
+            f"frequent, {quote(word)}, occurs {count} times in {len(counts)} distinct words. "
+            f"Pass a lower `min_frequency`, or max_tokens=0 to learn no whole words.")
     if size is None:
         pieces = embedding.get_wordpiece_vocabulary()
     else:

@@ -82,7 +82,8 @@ def check_words(counts):
         problem = token_problem(word)
         if problem:
             raise ValueError(f"The word {quote(word)} {problem}, so it cannot be a vocabulary "
-                             f"token: words are split at whitespace first.")
+                             f"token; give words without it (TextEmbedding and learn-vocab split text at "
+                             f"whitespace, byte order marks and NUL first).")
 
 
 class _NoProgress:

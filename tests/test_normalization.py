@@ -227,3 +227,24 @@ def test_strings_over_the_bound_are_refused_with_their_length(monkeypatch):
                            match=r"flat position.*\n?.*1.*\n?.*has.*\n?.*6"):
             normalize_words(tf.constant(["abcd", "abcdef"]), *options)
     assert normalize_words(tf.constant(["ABCD"]), True).numpy().tolist() == [b"abcd"]
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_mask_empty_masks_words_that_normalize_to_padding(ragged):
+    # A lone combining mark strips to "": the lookup's padding, so masked too.
+    layer = DynamicEmbedding(3, vocabulary=["cafe"], num_oov_buckets=2, mask_empty=True,
+                             lowercase=True, strip_accents=True, **SMALL)
+    layer.build()
+    rows = [["CAFÉ", "\u0301", "", "x\u0301"], ["\u0301\u0327", "e", "", ""]]
+    words = tf.ragged.constant(rows) if ragged else tf.constant(rows)
+    vectors, kind = layer.lookup(words, return_kind=True)
+    mask = layer.compute_mask(words)
+    if ragged:
+        vectors, kind, mask = vectors.to_tensor(), kind.to_tensor(), mask.to_tensor()
+    assert mask.numpy().tolist() == [[True, False, False, True], [False, True, False, False]]
+    np.testing.assert_array_equal(mask.numpy(), kind.numpy() != tf_dynemb.PAD)
+    assert not np.any(vectors.numpy()[~mask.numpy()])
+    model = keras.Sequential([keras.Input((4,), dtype="string"), layer,
+                              keras.layers.GlobalAveragePooling1D()])
+    pooled = model.predict(tf.constant(rows), verbose=0)
+    np.testing.assert_allclose(pooled[1], vectors.numpy()[1, 1], rtol=1e-6)  # one word: "e"

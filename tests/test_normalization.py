@@ -248,3 +248,30 @@ def test_mask_empty_masks_words_that_normalize_to_padding(ragged):
                               keras.layers.GlobalAveragePooling1D()])
     pooled = model.predict(tf.constant(rows), verbose=0)
     np.testing.assert_allclose(pooled[1], vectors.numpy()[1, 1], rtol=1e-6)  # one word: "e"
+
+
+def test_nearest_looks_words_up_as_the_layer(capsys, tmp_path):
+    from cli_helper import run_cli
+
+    layer = DynamicEmbedding(4, vocabulary=["cafe", "zurich"], num_oov_buckets=2,
+                             lowercase=True, strip_accents=True, **SMALL)
+    model = keras.Sequential([keras.Input((), dtype="string"), layer])
+    model.save(tmp_path / "m.keras")
+    status, out, err = run_cli(capsys, "nearest", f"--model={tmp_path / 'm.keras'}", "--k=1",
+                               "CAFÉ", "\u0301")
+    assert status == 0, err
+    assert "'CAFÉ' (word)" in out and "'\u0301' (pad)" in out
+
+
+def test_embedding_server_sentences_are_normalized_before_the_split():
+    from tf_dynemb.serving.embedding_server import EmbeddingServer
+
+    layer = DynamicEmbedding(4, vocabulary=["cafe"], num_oov_buckets=2, strip_accents=True,
+                             **SMALL)
+    layer.build()
+    server = EmbeddingServer(layer.vocabulary_model, layer.embeddings.numpy(),
+                             strip_accents=True)
+    # A lone mark is no word (as for TextEmbedding and learn-vocab), not a zero in the mean.
+    got = server.embed_sentences(tf.constant(["Café \u0301", "cafe"]))["embedding"].numpy()
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+    np.testing.assert_allclose(got[1], layer.embeddings.numpy()[0], rtol=1e-6)

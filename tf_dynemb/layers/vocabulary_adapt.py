@@ -5,9 +5,10 @@ is the one implementation of both).
 Data comes as Keras's preprocessing layers take it: a `tf.data.Dataset` of
 batches, any other iterable of batches (a generator), or one tensor, numpy
 array or list, read `batch_size` rows at a time (a list, array or pandas
-data is first made one string tensor, so errors give positions in it). Memory is bounded by the
-counter of distinct words (`max_distinct_words`): more distinct words than
-that is a `TooManyWordsError` and the layer keeps its vocabularies.
+data is first made one string tensor, so errors give positions in it).
+Memory is bounded by the counter of distinct words (`max_distinct_words`):
+more distinct words than that is a `TooManyWordsError` and the layer keeps
+its vocabularies.
 """
 
 import numpy as np

@@ -6,6 +6,7 @@ import os
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -220,3 +221,19 @@ def test_save_and_load(tmp_path, monkeypatch, inline_limit):
     assert reloaded.layers[0].get_wordpiece_vocabulary() == pieces
     np.testing.assert_allclose(reloaded.predict(tf.constant(SENTENCES[:4]), verbose=0),
                                model.predict(tf.constant(SENTENCES[:4]), verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("make_data, where", [
+    (lambda words: words, r"position \[2500\]"),
+    (lambda words: np.array(words, dtype=object), r"position \[2500\]"),
+    (lambda words: pd.Series(words, index=[f"row{i}" for i in range(len(words))]),
+     r"position \[2500\] \(index 'row2500'\)"),
+], ids=["list", "numpy", "pandas"])
+def test_a_missing_value_is_named_at_its_position_in_the_data(make_data, where):
+    words = ["a"] * 3000
+    words[2500] = None  # in the second batch of 2048 rows
+    embed = DynamicEmbedding(4, vocabulary=["keep"], **SMALL)
+    with pytest.raises(ValueError, match=r"adapt\(\) expected strings, got a missing value .* at "
+                                         + where):
+        embed.adapt(make_data(words))
+    assert embed.get_vocabulary() == ["keep"]

@@ -141,3 +141,15 @@ def test_vocab_size_below_the_alphabet(capsys, corpus_file, tmp_path):
                              f"--output_dir={tmp_path}", "--counter=local")
     assert status == 1
     assert "--vocab_size=5 is too small" in one_line_error(err)
+
+
+@pytest.mark.parametrize("count", ["\u00b2", "\u0663", "-1", "1.5", ""])
+def test_a_count_that_is_not_an_ascii_decimal_names_the_file_and_line(tmp_path, count):
+    from tf_dynemb.cli.errors import CommandError
+
+    path = tmp_path / "word_counts.tsv"
+    path.write_text(f"{corpus_lib.COUNTS_HEADER}\nthe\t3\ncat\t{count}\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"word_counts\.tsv:3: expected `word<TAB>count`"):
+        corpus_lib.read_counts(path)
+    path.write_text("the\t3\ncat\t12\n", encoding="utf-8")
+    assert corpus_lib.read_counts(path) == {"the": 3, "cat": 12}

@@ -227,3 +227,51 @@ def test_strings_over_the_bound_are_refused_with_their_length(monkeypatch):
                            match=r"flat position.*\n?.*1.*\n?.*has.*\n?.*6"):
             normalize_words(tf.constant(["abcd", "abcdef"]), *options)
     assert normalize_words(tf.constant(["ABCD"]), True).numpy().tolist() == [b"abcd"]
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_mask_empty_masks_words_that_normalize_to_padding(ragged):
+    # A lone combining mark strips to "": the lookup's padding, so masked too.
+    layer = DynamicEmbedding(3, vocabulary=["cafe"], num_oov_buckets=2, mask_empty=True,
+                             lowercase=True, strip_accents=True, **SMALL)
+    layer.build()
+    rows = [["CAFÉ", "\u0301", "", "x\u0301"], ["\u0301\u0327", "e", "", ""]]
+    words = tf.ragged.constant(rows) if ragged else tf.constant(rows)
+    vectors, kind = layer.lookup(words, return_kind=True)
+    mask = layer.compute_mask(words)
+    if ragged:
+        vectors, kind, mask = vectors.to_tensor(), kind.to_tensor(), mask.to_tensor()
+    assert mask.numpy().tolist() == [[True, False, False, True], [False, True, False, False]]
+    np.testing.assert_array_equal(mask.numpy(), kind.numpy() != tf_dynemb.PAD)
+    assert not np.any(vectors.numpy()[~mask.numpy()])
+    model = keras.Sequential([keras.Input((4,), dtype="string"), layer,
+                              keras.layers.GlobalAveragePooling1D()])
+    pooled = model.predict(tf.constant(rows), verbose=0)
+    np.testing.assert_allclose(pooled[1], vectors.numpy()[1, 1], rtol=1e-6)  # one word: "e"
+
+
+def test_nearest_looks_words_up_as_the_layer(capsys, tmp_path):
+    from cli_helper import run_cli
+
+    layer = DynamicEmbedding(4, vocabulary=["cafe", "zurich"], num_oov_buckets=2,
+                             lowercase=True, strip_accents=True, **SMALL)
+    model = keras.Sequential([keras.Input((), dtype="string"), layer])
+    model.save(tmp_path / "m.keras")
+    status, out, err = run_cli(capsys, "nearest", f"--model={tmp_path / 'm.keras'}", "--k=1",
+                               "CAFÉ", "\u0301")
+    assert status == 0, err
+    assert "'CAFÉ' (word)" in out and "'\u0301' (pad)" in out
+
+
+def test_embedding_server_sentences_are_normalized_before_the_split():
+    from tf_dynemb.serving.embedding_server import EmbeddingServer
+
+    layer = DynamicEmbedding(4, vocabulary=["cafe"], num_oov_buckets=2, strip_accents=True,
+                             **SMALL)
+    layer.build()
+    server = EmbeddingServer(layer.vocabulary_model, layer.embeddings.numpy(),
+                             strip_accents=True)
+    # A lone mark is no word (as for TextEmbedding and learn-vocab), not a zero in the mean.
+    got = server.embed_sentences(tf.constant(["Café \u0301", "cafe"]))["embedding"].numpy()
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+    np.testing.assert_allclose(got[1], layer.embeddings.numpy()[0], rtol=1e-6)

@@ -54,3 +54,10 @@ def test_piece_vectors_must_be_finite(tmp_path):
     with pytest.raises(ValueError, match=r"piece_vectors: row 0 \('un'\) holds a value"):
         DynamicEmbedding.from_vectors(str(tmp_path / "v.vec"), wordpiece_vocabulary=["un"],
                                       piece_vectors=np.array([[np.nan, 0.0]]))
+
+
+@pytest.mark.parametrize("header", ["\u00b2 2", "2 \u0663", "99999999999999999999 2"])
+def test_a_header_of_other_digits_is_refused_naming_the_line(tmp_path, header):
+    (tmp_path / "v.vec").write_text(f"{header}\nalpha 1 2\nbeta 3 4\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"v\.vec:1: a header `COUNT DIM` must be plain numbers"):
+        load_text_vectors(str(tmp_path / "v.vec"))

@@ -1,8 +1,8 @@
-"""Numbers read from names on disk: TF Serving version directories and
-`ckpt-N` checkpoints.
+"""Plain numbers read from disk: in names (TF Serving version directories,
+`ckpt-N` checkpoints) and in text files (word counts, a `.vec` header).
 
-A number there is plain ASCII decimal digits within int64 (TF Serving's
-version and TF's checkpoint counter are int64). `str.isdigit()` and `int()`
+A plain number is ASCII decimal digits within int64 (TF Serving's version
+and TF's checkpoint counter are int64). `str.isdigit()` and `int()`
 accept more: superscripts such as '²' (isdigit true, int fails) and other
 scripts' digits such as '٣' (int gives 3, TF Serving rejects it).
 """
@@ -13,7 +13,7 @@ INT64_MAX = 2**63 - 1
 _ASCII_DECIMAL = re.compile("[0-9]+")
 
 
-def number_in_name(text):
+def plain_number(text):
     """`text` as an int; ValueError, saying why, unless it is ASCII decimal
     digits only and at most INT64_MAX."""
     if not _ASCII_DECIMAL.fullmatch(text):

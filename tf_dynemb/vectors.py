@@ -3,6 +3,7 @@ format: one `word v1 v2 ... vD` per line, with an optional `COUNT D` header."""
 
 import numpy as np
 
+from tf_dynemb.numbered_names import plain_number
 from tf_dynemb.vocabulary import check_unique_tokens, quote, read_lines
 
 
@@ -10,15 +11,20 @@ def load_text_vectors(path, max_words=None):
     """Returns (words, vectors [N, D] float32) from a text vectors file.
 
     Raises ValueError naming the file and line of anything malformed: invalid
-    UTF-8, a wrong number of values, a value that is not a finite float32
-    number, a word that cannot be a vocabulary token, a repeated word. A
+    UTF-8, a header whose numbers are not ASCII decimals, a wrong number of
+    values, a value that is not a finite float32 number, a word that cannot be
+    a vocabulary token, a repeated word. A
     leading byte order mark and blank lines are ignored.
     """
     words, line_numbers, rows, dim, count = [], [], [], None, None
     for line_number, line in read_lines(path):
         parts = line.split(" ")
         if line_number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-            count, dim = int(parts[0]), int(parts[1])  # word2vec header: COUNT DIM
+            try:  # word2vec header: COUNT DIM
+                count, dim = plain_number(parts[0]), plain_number(parts[1])
+            except ValueError as e:
+                raise ValueError(f"{path}:{line_number}: a header `COUNT DIM` must be plain "
+                                 f"numbers: {e}.") from None
             continue
         if not line.strip():
             continue

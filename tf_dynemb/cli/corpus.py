@@ -7,6 +7,7 @@ import os
 
 from tf_dynemb.cli.errors import CommandError, require_files
 from tf_dynemb.cli.progress import bar
+from tf_dynemb.numbered_names import plain_number
 from tf_dynemb.vocabulary import read_lines
 from tf_dynemb.vocabulary_learning import WordCounter, most_frequent
 
@@ -86,8 +87,12 @@ def read_counts(path):
             if not line or (line_number == 1 and line == COUNTS_HEADER):
                 continue
             word, _, n = line.rpartition("\t")
-            if not word or not n.isdigit():
-                raise CommandError(f"{path}:{line_number}: expected `word<TAB>count`, "
-                                   f"got {line!r:.60}.")
-            counts[word] = counts.get(word, 0) + int(n)
+            try:
+                if not word:
+                    raise ValueError("no word before a tab")
+                count = plain_number(n)
+            except ValueError as e:
+                raise CommandError(f"{path}:{line_number}: expected `word<TAB>count` ({e}), "
+                                   f"got {line!r:.60}.") from None
+            counts[word] = counts.get(word, 0) + count
     return counts

@@ -34,9 +34,7 @@ def define_flags(fv):
 def _keras_embedder(path, layer_name):
     import tensorflow as tf
 
-    import tf_dynemb
     from tf_dynemb.layers import dynamic_embeddings
-    from tf_dynemb.text import normalize_words
 
     layers = dynamic_embeddings(model_files.load_keras(path))
     if layer_name is not None:
@@ -48,11 +46,7 @@ def _keras_embedder(path, layer_name):
     layer = layers[0]
 
     def embed(words):
-        vectors, kind = tf_dynemb.lookup(normalize_words(tf.constant(words, tf.string),
-                                                         layer.lowercase, layer.strip_accents),
-                                         layer.embeddings,
-                                         layer.vocabulary_model, layer.combiner,
-                                         return_kind=True)
+        vectors, kind = layer.lookup(tf.constant(words, tf.string), return_kind=True)
         return vectors.numpy(), kind.numpy()
 
     return embed, layer.get_vocabulary()

@@ -16,7 +16,7 @@ import os
 
 import tensorflow as tf
 
-from tf_dynemb.numbered_names import next_number, number_in_name
+from tf_dynemb.numbered_names import next_number, plain_number
 from tf_dynemb.tables import sharded_lookup
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class CheckpointDirectory:
             if not (stem.startswith(CHECKPOINT_NAME + "-") and dot and rest.startswith(suffix)):
                 continue
             try:
-                numbers.add(number_in_name(stem[len(CHECKPOINT_NAME) + 1:]))
+                numbers.add(plain_number(stem[len(CHECKPOINT_NAME) + 1:]))
             except ValueError as e:
                 logger.warning("Ignoring %s: not a checkpoint (%s).",
                                os.path.join(self.directory, name), e)
@@ -103,7 +103,7 @@ class CheckpointDirectory:
                 or not name.startswith(CHECKPOINT_NAME + "-")):
             raise ValueError(f"it names {path!r}, which is not a {CHECKPOINT_NAME}-N "
                              "checkpoint of this directory")
-        return number_in_name(name[len(CHECKPOINT_NAME) + 1:])
+        return plain_number(name[len(CHECKPOINT_NAME) + 1:])
 
     def _read_state(self):
         """(latest number, listed numbers) of the state file; (None, []) when

@@ -59,7 +59,8 @@ class DynamicEmbedding(StringInputLayer):
         embeddings_initializer: Defaults to `"uniform"`.
         embeddings_regularizer: Defaults to `None`.
         embeddings_constraint: Defaults to `None`.
-        mask_empty: whether the empty string is masked. Defaults to `False`.
+        mask_empty: whether padding is masked: "", and a word that
+            `strip_accents` empties (combining marks alone). Defaults to `False`.
         use_custom_op: `False` runs the stock-op reference (core TF and TF
             Text ops), with identical outputs. Can be changed on a built or
             loaded layer. Defaults to `True`.
@@ -289,6 +290,8 @@ class DynamicEmbedding(StringInputLayer):
             # While a functional model is built: Keras computes the mask on the
             # real tensors when the model runs and passes it along with them.
             return None
+        if self.strip_accents:  # a word of combining marks alone is "" to the lookup
+            inputs = self._lookup_keys(inputs)
         if isinstance(inputs, tf.RaggedTensor):
             return tf.ragged.map_flat_values(tf.not_equal, inputs, "")
         return tf.not_equal(inputs, "")

@@ -4,12 +4,13 @@ is the one implementation of both).
 
 Data comes as Keras's preprocessing layers take it: a `tf.data.Dataset` of
 batches, any other iterable of batches (a generator), or one tensor, numpy
-array or list, read `batch_size` rows at a time. Memory is bounded by the
-counter of distinct words (`max_distinct_words`): more distinct words than
-that is a `TooManyWordsError` and the layer keeps its vocabularies; so does
-any other failure (data that is not strings, a word that cannot be a token,
-no word seen `min_frequency` times unless `max_tokens=0`, a generator that
-raises).
+array or list, read `batch_size` rows at a time (a list, array or pandas
+data is first made one string tensor, so errors give positions in it).
+Memory is bounded by the counter of distinct words (`max_distinct_words`):
+more distinct words than that is a `TooManyWordsError` and the layer keeps
+its vocabularies; so does any other failure (data that is not strings, a
+word that cannot be a token, no word seen `min_frequency` times unless
+`max_tokens=0`, a generator that raises).
 """
 
 import numpy as np
@@ -32,6 +33,10 @@ def _is_array(data):
     return isinstance(data, (list, tuple, np.ndarray)) or tf.is_tensor(data)
 
 
+def _is_pandas(data):
+    return hasattr(data, "to_numpy") and not tf.is_tensor(data)
+
+
 def batches(data, batch_size=None, steps=None):
     """String tensors of `data`, one batch at a time."""
     if isinstance(data, (str, bytes)):
@@ -40,8 +45,9 @@ def batches(data, batch_size=None, steps=None):
     if data is None or isinstance(data, dict):
         raise TypeError(f"adapt() takes strings: a list, array, tensor, dataset or iterable of "
                         f"batches. Received: {type(data).__name__} {quote(data)}")
-    if hasattr(data, "to_numpy") and not tf.is_tensor(data):  # pandas
-        data = data.to_numpy()
+    kind = type(data).__name__
+    if isinstance(data, (list, tuple, np.ndarray)) or _is_pandas(data):
+        data = _strings(data)  # converted whole, so an error gives the position in `data`
     if isinstance(data, tf.data.Dataset) or (hasattr(data, "__iter__") and not _is_array(data)):
         if batch_size is not None:
             raise ValueError("`batch_size` applies to a tensor, array or list; a dataset or "
@@ -56,16 +62,14 @@ def batches(data, batch_size=None, steps=None):
         return
     if steps is not None:
         raise ValueError("`steps` applies to a dataset or an iterable of batches (as in Keras's "
-                         f"adapt()). Received: steps={steps} with a {type(data).__name__}")
+                         f"adapt()). Received: steps={steps} with a {kind}")
     if isinstance(data, tf.RaggedTensor):
         rows = int(data.nrows())
-    elif tf.is_tensor(data):
-        data = tf.convert_to_tensor(data)
-        rows = 1 if data.shape.rank == 0 else data.shape[0]
     else:
-        rows = len(data)
-    if tf.is_tensor(data) and data.shape.rank == 0:
-        data = data[tf.newaxis]
+        data = tf.convert_to_tensor(data)
+        if data.shape.rank == 0:
+            data = data[tf.newaxis]
+        rows = data.shape[0]
     size = batch_size or BATCH_SIZE
     for start in range(0, rows, size):
         yield _strings(data[start:start + size])

@@ -27,7 +27,8 @@ class EmbeddingServer(tf.Module):
     splits them (`tf_dynemb.text.basic_tokenize`, lowercased, punctuation
     kept as words; core TF ops only, so the fused flavor needs no TF Text op).
     Words are normalized as a `DynamicEmbedding` with `lowercase` and
-    `strip_accents` normalizes them.
+    `strip_accents` normalizes them; sentences are always lowercased, and
+    have their accents stripped with `strip_accents`.
     """
 
     def __init__(self, vocabulary_model, table, flavor="portable", combiner="mean", name=None,
@@ -53,7 +54,7 @@ class EmbeddingServer(tf.Module):
             self._reference = ReferenceLookup(config)
 
     def _lookup(self, words):
-        words = normalize_words(words, *self.normalization)
+        """(vectors, kinds) of normalized `words`."""
         if self.flavor == "fused":
             return lookup(words, self.table, self._vocabulary_model, self.combiner,
                           return_kind=True)
@@ -61,12 +62,14 @@ class EmbeddingServer(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="words")])
     def embed_words(self, words):
-        embeddings, kind = self._lookup(words)
+        embeddings, kind = self._lookup(normalize_words(words, *self.normalization))
         return {"embeddings": embeddings, "kind": kind}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
     def embed_sentences(self, sentences):
-        words = basic_tokenize(sentences)
+        # Normalized once, before the split (as TextEmbedding and learn-vocab
+        # do): a word of combining marks alone is then no word.
+        words = basic_tokenize(sentences, lowercase=True, strip_accents=self.normalization[1])
         embeddings, _ = self._lookup(words)
         sums = tf.reduce_sum(embeddings, axis=1)
         counts = tf.cast(tf.maximum(words.row_lengths(), 1), tf.float32)[:, tf.newaxis]

@@ -19,7 +19,7 @@ import socket
 import tempfile
 
 from tf_dynemb.arguments import check_int_argument
-from tf_dynemb.numbered_names import INT64_MAX, next_number, number_in_name
+from tf_dynemb.numbered_names import INT64_MAX, next_number, plain_number
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def versions(output_dir, warn=True):
         if name.startswith(STAGING_PREFIX):
             continue
         try:
-            found.append(number_in_name(name))
+            found.append(plain_number(name))
         except ValueError as e:
             if warn:
                 logger.warning("Ignoring %s: not a version directory (%s).",

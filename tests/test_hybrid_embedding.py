@@ -89,3 +89,13 @@ def test_hybrid_trains_both_parts():
     assert isinstance(grads[0], tf.IndexedSlices)  # the static table
     with pytest.raises(TypeError, match="must be a DynamicEmbedding"):
         HybridEmbedding(CharCNNEncoder(4), CharCNNEncoder(4))
+
+
+def test_the_encoder_sees_the_words_static_normalizes():
+    static = DynamicEmbedding(4, vocabulary=["café"], num_oov_buckets=3, num_ngram_buckets=0,
+                              compose_words=False, lowercase=True)
+    hybrid = HybridEmbedding(static, CharCNNEncoder(4))
+    out = hybrid(tf.constant(["CAFÉ", "café", "ZEBRA", "zebra"])).numpy()
+    np.testing.assert_array_equal(out[0], out[1])  # a word of the vocabulary, composed
+    np.testing.assert_array_equal(out[2], out[3])  # the encoder's alone
+    assert np.abs(out[2]).sum() > 0

@@ -274,12 +274,14 @@ class DynamicEmbedding(StringInputLayer):
     def call(self, inputs):
         return self.lookup(inputs)
 
-    def lookup(self, words, return_kind=False):
+    def lookup(self, words, return_kind=False, normalized=False):
         """The layer's computation on a built layer, outside Keras's
         `__call__`: vectors in the output dtype, and with `return_kind` the
-        kind of each word (`tf_dynemb.WORD`...)."""
+        kind of each word (`tf_dynemb.WORD`...). `normalized`: `words` are
+        already what `_lookup_keys` makes of them (not normalized again)."""
         self._require_vocabularies()
-        vectors, kind = self._lookup_path(self, self._lookup_keys(words))
+        keys = words if normalized else self._lookup_keys(words)
+        vectors, kind = self._lookup_path(self, keys)
         vectors = tf.cast(vectors, self.output_dtype)
         return (vectors, kind) if return_kind else vectors
 

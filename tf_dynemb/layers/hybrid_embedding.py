@@ -79,7 +79,10 @@ class HybridEmbedding(StringInputLayer):
 
     def call(self, inputs):
         flat = inputs.flat_values if isinstance(inputs, tf.RaggedTensor) else tf.reshape(inputs, [-1])
-        vectors, kind = self.static.lookup(flat, return_kind=True)
+        # Normalized once (`static`'s lowercase, strip_accents): the encoder
+        # sees the word that `static` looks up.
+        flat = self.static._lookup_keys(flat)  # noqa: SLF001 - the layer it owns
+        vectors, kind = self.static.lookup(flat, return_kind=True, normalized=True)
         vectors = tf.cast(vectors, self.output_dtype)
         is_word = tf.equal(kind, contract.WORD)
         encode = tf.not_equal(kind, contract.PAD) & (self.compose_words | ~is_word)

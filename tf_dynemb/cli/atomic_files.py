@@ -52,7 +52,8 @@ class Staging:
     def open(self, target, mode="w", encoding="utf-8"):
         """The temporary file for `target`, open for writing."""
         temporary = self.path(target)
-        with naming(target), open(temporary, mode, encoding=None if "b" in mode else encoding) as f:
+        encoding = None if "b" in mode else encoding
+        with naming(target), open(temporary, mode, encoding=encoding) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -47,3 +47,22 @@ def accent_table():
             splits.append(len(replacements))
     return (np.array(code_points, np.int32), np.array(splits, np.int64),
             np.array(replacements, np.int32))
+
+
+ACCENT_BLOCK_BITS = 8
+"""`accent_index` looks a code point up by blocks of 2**8 code points."""
+
+
+@functools.lru_cache(maxsize=1)
+def accent_index():
+    """(blocks, entries): int16 arrays that give each code point c its index
+    in `accent_table()[0]`, or -1 where stripping keeps it:
+    `entries[blocks[c >> ACCENT_BLOCK_BITS] << ACCENT_BLOCK_BITS | c & mask]`.
+    Identical blocks (most of them: all -1) are stored once."""
+    code_points = accent_table()[0]
+    assert len(code_points) < 1 << 15, "table indices must fit int16"
+    index = np.full(0x110000, -1, np.int16)
+    index[code_points] = np.arange(len(code_points))
+    unique, blocks = np.unique(index.reshape(-1, 1 << ACCENT_BLOCK_BITS), axis=0,
+                               return_inverse=True)
+    return blocks.reshape(-1).astype(np.int16), unique.reshape(-1)

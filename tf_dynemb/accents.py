@@ -49,20 +49,27 @@ def accent_table():
             np.array(replacements, np.int32))
 
 
+
 ACCENT_BLOCK_BITS = 8
-"""`accent_index` looks a code point up by blocks of 2**8 code points."""
+"""`accent_lookup` looks code points up by blocks of 2**8."""
+ACCENT_COUNT_BITS = 2
+"""An `accent_lookup` entry's low bits: how many code points one becomes (at most 3)."""
 
 
 @functools.lru_cache(maxsize=1)
-def accent_index():
-    """(blocks, entries): int16 arrays that give each code point c its index
-    in `accent_table()[0]`, or -1 where stripping keeps it:
-    `entries[blocks[c >> ACCENT_BLOCK_BITS] << ACCENT_BLOCK_BITS | c & mask]`.
-    Identical blocks (most of them: all -1) are stored once."""
-    code_points = accent_table()[0]
-    assert len(code_points) < 1 << 15, "table indices must fit int16"
-    index = np.full(0x110000, -1, np.int16)
-    index[code_points] = np.arange(len(code_points))
-    unique, blocks = np.unique(index.reshape(-1, 1 << ACCENT_BLOCK_BITS), axis=0,
+def accent_lookup():
+    """(blocks, entries): what stripping makes of each code point c, by
+    `entry = entries[blocks[c >> ACCENT_BLOCK_BITS] << ACCENT_BLOCK_BITS | c % 2**ACCENT_BLOCK_BITS]`:
+    -1 where c is kept, else `start << ACCENT_COUNT_BITS | count`: c becomes
+    `accent_table()[2][start:start + count]`. Identical blocks (most: all -1)
+    are stored once; `blocks` is int16, `entries` int32."""
+    code_points, splits, _ = accent_table()
+    counts = np.diff(splits)
+    assert counts.max() < 1 << ACCENT_COUNT_BITS, counts.max()
+    entry = np.full(0x110000, -1, np.int64)
+    entry[code_points] = splits[:-1] << ACCENT_COUNT_BITS | counts
+    assert entry.max() < 1 << 31, entry.max()
+    unique, blocks = np.unique(entry.reshape(-1, 1 << ACCENT_BLOCK_BITS), axis=0,
                                return_inverse=True)
-    return blocks.reshape(-1).astype(np.int16), unique.reshape(-1)
+    assert len(unique) < 1 << 15, len(unique)
+    return blocks.reshape(-1).astype(np.int16), unique.reshape(-1).astype(np.int32)

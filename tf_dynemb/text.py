@@ -6,7 +6,7 @@ embedding-only export and `tf-dynemb learn-vocab` all split text with)."""
 import numpy as np
 import tensorflow as tf
 
-from tf_dynemb.accents import ACCENT_BLOCK_BITS, accent_index, accent_table
+from tf_dynemb.accents import ACCENT_BLOCK_BITS, ACCENT_COUNT_BITS, accent_lookup, accent_table
 from tf_dynemb.vocabulary import WORD_SEPARATORS
 
 MAX_NORMALIZED_WORD_BYTES = 1 << 28
@@ -100,31 +100,28 @@ def _strip_accents_unicode(flat):
     # is, and replace invalid bytes.
     codes = tf.strings.unicode_decode(flat, "UTF-8", errors="replace",
                                       replacement_char=_REPLACEMENT_CHARACTER)
-    new_codes, counts = _replace(codes.flat_values)
-    ends = tf.concat([[0], tf.cumsum(counts)], 0)
-    new_codes = tf.RaggedTensor.from_row_splits(
-        new_codes, tf.gather(ends, codes.row_splits), validate=False)
-    return tf.strings.unicode_encode(new_codes, "UTF-8")
+    new_codes, new_splits = _replace(codes.flat_values)
+    return tf.strings.unicode_encode(tf.RaggedTensor.from_row_splits(
+        new_codes, tf.gather(new_splits, codes.row_splits), validate=False), "UTF-8")
 
 
 def _replace(code_points):
-    """(new code points, how many each old one became)."""
-    _, splits, replacements = accent_table()
-    blocks, entries = accent_index()
-    low_bits = tf.bitwise.bitwise_and(code_points, (1 << ACCENT_BLOCK_BITS) - 1)
-    block = tf.gather(tf.constant(blocks),
-                      tf.bitwise.right_shift(code_points, ACCENT_BLOCK_BITS))
-    block = tf.bitwise.left_shift(tf.cast(block, tf.int32), ACCENT_BLOCK_BITS)
-    index = tf.cast(tf.gather(tf.constant(entries), block + low_bits), tf.int32)
-    found = index >= 0
-    splits = tf.constant(splits.astype(np.int32))
-    index = tf.maximum(index, 0)
-    own = len(replacements) + tf.range(tf.size(code_points))
-    starts = tf.where(found, tf.gather(splits, index), own)
-    counts = tf.where(found, tf.gather(splits, index + 1) - tf.gather(splits, index), 1)
+    """(new code points, the row splits of what each old one became)."""
+    blocks, entries = accent_lookup()
+    replacements = accent_table()[2]
+    block = tf.cast(tf.gather(tf.constant(blocks),
+                              tf.bitwise.right_shift(code_points, ACCENT_BLOCK_BITS)), tf.int32)
+    entry = tf.gather(tf.constant(entries), tf.bitwise.bitwise_or(
+        tf.bitwise.left_shift(block, ACCENT_BLOCK_BITS),
+        tf.bitwise.bitwise_and(code_points, (1 << ACCENT_BLOCK_BITS) - 1)))
+    # Kept code points come from `source` after the replacements.
+    found = entry >= 0
+    starts = tf.where(found, tf.bitwise.right_shift(entry, ACCENT_COUNT_BITS),
+                      len(replacements) + tf.range(tf.size(code_points)))
+    counts = tf.where(found, tf.bitwise.bitwise_and(entry, (1 << ACCENT_COUNT_BITS) - 1), 1)
     taken = tf.ragged.range(starts, starts + counts)
     source = tf.concat([tf.constant(replacements, tf.int32), code_points], 0)
-    return tf.gather(source, taken.flat_values), counts
+    return tf.gather(source, taken.flat_values), taken.row_splits
 
 
 def basic_tokenize(sentences, lowercase=True, strip_accents=False):

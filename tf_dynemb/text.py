@@ -107,21 +107,30 @@ def _strip_accents_unicode(flat):
 
 def _replace(code_points):
     """(new code points, the row splits of what each old one became)."""
-    blocks, entries = accent_lookup()
     replacements = accent_table()[2]
-    block = tf.cast(tf.gather(tf.constant(blocks),
-                              tf.bitwise.right_shift(code_points, ACCENT_BLOCK_BITS)), tf.int32)
-    entry = tf.gather(tf.constant(entries), tf.bitwise.bitwise_or(
-        tf.bitwise.left_shift(block, ACCENT_BLOCK_BITS),
-        tf.bitwise.bitwise_and(code_points, (1 << ACCENT_BLOCK_BITS) - 1)))
-    # Kept code points come from `source` after the replacements.
+    # Kept code points come from `source`, after the replacements. No ASCII
+    # code point changes: only the others are looked up.
+    own_starts = len(replacements) + tf.range(tf.size(code_points))
+    others = tf.where(code_points >= 0x80)
+    entry = _accent_entries(tf.gather_nd(code_points, others))
     found = entry >= 0
-    starts = tf.where(found, tf.bitwise.right_shift(entry, ACCENT_COUNT_BITS),
-                      len(replacements) + tf.range(tf.size(code_points)))
-    counts = tf.where(found, tf.bitwise.bitwise_and(entry, (1 << ACCENT_COUNT_BITS) - 1), 1)
+    starts = tf.tensor_scatter_nd_update(own_starts, others, tf.where(
+        found, tf.bitwise.right_shift(entry, ACCENT_COUNT_BITS), tf.gather_nd(own_starts, others)))
+    counts = tf.tensor_scatter_nd_update(tf.ones_like(code_points), others, tf.where(
+        found, tf.bitwise.bitwise_and(entry, (1 << ACCENT_COUNT_BITS) - 1), 1))
     taken = tf.ragged.range(starts, starts + counts)
     source = tf.concat([tf.constant(replacements, tf.int32), code_points], 0)
     return tf.gather(source, taken.flat_values), taken.row_splits
+
+
+def _accent_entries(code_points):
+    """`tf_dynemb.accents.accent_lookup`'s entries for `code_points`."""
+    blocks, entries = accent_lookup()
+    block = tf.cast(tf.gather(tf.constant(blocks),
+                              tf.bitwise.right_shift(code_points, ACCENT_BLOCK_BITS)), tf.int32)
+    return tf.gather(tf.constant(entries), tf.bitwise.bitwise_or(
+        tf.bitwise.left_shift(block, ACCENT_BLOCK_BITS),
+        tf.bitwise.bitwise_and(code_points, (1 << ACCENT_BLOCK_BITS) - 1)))
 
 
 def basic_tokenize(sentences, lowercase=True, strip_accents=False):

@@ -107,20 +107,22 @@ def _strip_accents_unicode(flat):
 
 def _replace(code_points):
     """(new code points, the row splits of what each old one became)."""
-    replacements = accent_table()[2]
-    # Kept code points come from `source`, after the replacements. No ASCII
-    # code point changes: only the others are looked up.
-    own_starts = len(replacements) + tf.range(tf.size(code_points))
+    # Each code point becomes the range [start, start + count): itself (count
+    # 1) or, from 0x110000 on, replacements. No ASCII code point changes: only
+    # the others are looked up.
     others = tf.where(code_points >= 0x80)
-    entry = _accent_entries(tf.gather_nd(code_points, others))
+    other_code_points = tf.gather_nd(code_points, others)
+    entry = _accent_entries(other_code_points)
     found = entry >= 0
-    starts = tf.tensor_scatter_nd_update(own_starts, others, tf.where(
-        found, tf.bitwise.right_shift(entry, ACCENT_COUNT_BITS), tf.gather_nd(own_starts, others)))
+    starts = tf.tensor_scatter_nd_update(code_points, others, tf.where(
+        found, tf.bitwise.right_shift(entry, ACCENT_COUNT_BITS), other_code_points))
     counts = tf.tensor_scatter_nd_update(tf.ones_like(code_points), others, tf.where(
         found, tf.bitwise.bitwise_and(entry, (1 << ACCENT_COUNT_BITS) - 1), 1))
     taken = tf.ragged.range(starts, starts + counts)
-    source = tf.concat([tf.constant(replacements, tf.int32), code_points], 0)
-    return tf.gather(source, taken.flat_values), taken.row_splits
+    replacement = tf.maximum(taken.flat_values - 0x110000, 0)
+    new_code_points = tf.where(taken.flat_values < 0x110000, taken.flat_values,
+                               tf.gather(tf.constant(accent_table()[2]), replacement))
+    return new_code_points, taken.row_splits
 
 
 def _accent_entries(code_points):

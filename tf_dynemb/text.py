@@ -85,14 +85,14 @@ def _lower_unicode(flat):
 
 
 def _lower_parts(flat):
-    # (The NUL goes back as a tensor: string attributes such as
-    # `reduce_join`'s separator end at a NUL.)
-    parts = tf.strings.split(flat, tf.constant("\x00"))
-    last = tf.equal(tf.range(tf.size(parts.flat_values, out_type=tf.int64)) + 1,
-                    tf.gather(parts.row_splits, parts.value_rowids() + 1))
+    # (The NUL goes back as a tensor: string attributes such as a join's
+    # separator end at a NUL.)
+    parts = tf.raw_ops.StringSplitV2(input=flat, sep=tf.constant("\x00"))
+    rows = parts.indices[:, 0]
+    last = tf.not_equal(rows, tf.concat([rows[1:], [-1]], 0))
     ends = tf.where(last, "", tf.constant("\x00"))
-    lowered = tf.strings.join([tf.strings.lower(parts.flat_values, encoding="utf-8"), ends])
-    return tf.strings.reduce_join(parts.with_flat_values(lowered), axis=1)
+    lowered = tf.strings.join([tf.strings.lower(parts.values, encoding="utf-8"), ends])
+    return tf.strings.unsorted_segment_join(lowered, rows, tf.size(flat, out_type=tf.int64))
 
 
 def _strip_accents_unicode(flat):

@@ -6,7 +6,8 @@ embedding-only export and `tf-dynemb learn-vocab` all split text with)."""
 import numpy as np
 import tensorflow as tf
 
-from tf_dynemb.accents import ACCENT_BLOCK_BITS, ACCENT_COUNT_BITS, accent_lookup, accent_table
+from tf_dynemb.accents import (ACCENT_BLOCK_BITS, ACCENT_COUNT_BITS, REPLACEMENTS_START,
+                               accent_lookup, accent_table)
 from tf_dynemb.vocabulary import WORD_SEPARATORS
 
 MAX_NORMALIZED_WORD_BYTES = 1 << 28
@@ -108,7 +109,7 @@ def _strip_accents_unicode(flat):
 def _replace(code_points):
     """(new code points, the row splits of what each old one became)."""
     # Each code point becomes the range [start, start + count): itself (count
-    # 1) or, from 0x110000 on, replacements. No ASCII code point changes: only
+    # 1) or, from REPLACEMENTS_START on, replacements. No ASCII code point changes: only
     # the others are looked up.
     others = tf.where(code_points >= 0x80)
     other_code_points = tf.gather_nd(code_points, others)
@@ -119,8 +120,8 @@ def _replace(code_points):
     counts = tf.tensor_scatter_nd_update(tf.ones_like(code_points), others, tf.where(
         found, tf.bitwise.bitwise_and(entry, (1 << ACCENT_COUNT_BITS) - 1), 1))
     taken = tf.ragged.range(starts, starts + counts)
-    replacement = tf.maximum(taken.flat_values - 0x110000, 0)
-    new_code_points = tf.where(taken.flat_values < 0x110000, taken.flat_values,
+    replacement = tf.maximum(taken.flat_values - REPLACEMENTS_START, 0)
+    new_code_points = tf.where(taken.flat_values < REPLACEMENTS_START, taken.flat_values,
                                tf.gather(tf.constant(accent_table()[2]), replacement))
     return new_code_points, taken.row_splits
 

@@ -60,12 +60,11 @@ REPLACEMENTS_START = 0x110000
 
 @functools.lru_cache(maxsize=1)
 def accent_lookup():
-    """(blocks, entries): what stripping makes of each code point c, by
-    `entry = entries[blocks[c >> ACCENT_BLOCK_BITS] << ACCENT_BLOCK_BITS | c % 2**ACCENT_BLOCK_BITS]`:
-    -1 where c is kept, else
-    `(REPLACEMENTS_START + start) << ACCENT_COUNT_BITS | count`: c becomes
-    `accent_table()[2][start:start + count]`. Identical blocks (most: all -1) are stored
-    once; `blocks` is int16, `entries` int32."""
+    """(blocks, entries): what stripping makes of each code point c: with
+    B = ACCENT_BLOCK_BITS, `entries[blocks[c >> B] << B | c % 2**B]` is -1
+    where c is kept, else `(REPLACEMENTS_START + start) << ACCENT_COUNT_BITS
+    | count`: c becomes `accent_table()[2][start:start + count]`. Identical
+    blocks (most: all -1) are stored once; `blocks` is int16, `entries` int32."""
     code_points, splits, _ = accent_table()
     counts = np.diff(splits)
     assert counts.max() < 1 << ACCENT_COUNT_BITS, counts.max()

@@ -47,3 +47,31 @@ def accent_table():
             splits.append(len(replacements))
     return (np.array(code_points, np.int32), np.array(splits, np.int64),
             np.array(replacements, np.int32))
+
+
+
+ACCENT_BLOCK_BITS = 8
+"""`accent_lookup` looks code points up by blocks of 2**8."""
+ACCENT_COUNT_BITS = 2
+"""An `accent_lookup` entry's low bits: how many code points one becomes (at most 3)."""
+REPLACEMENTS_START = 0x110000
+"""Where, in `accent_lookup` entries, the replacements start: past the last code point."""
+
+
+@functools.lru_cache(maxsize=1)
+def accent_lookup():
+    """(blocks, entries): what stripping makes of each code point c: with
+    B = ACCENT_BLOCK_BITS, `entries[blocks[c >> B] << B | c % 2**B]` is -1
+    where c is kept, else `(REPLACEMENTS_START + start) << ACCENT_COUNT_BITS
+    | count`: c becomes `accent_table()[2][start:start + count]`. Identical
+    blocks (most: all -1) are stored once; `blocks` is int16, `entries` int32."""
+    code_points, splits, _ = accent_table()
+    counts = np.diff(splits)
+    assert counts.max() < 1 << ACCENT_COUNT_BITS, counts.max()
+    entry = np.full(0x110000, -1, np.int64)
+    entry[code_points] = (REPLACEMENTS_START + splits[:-1]) << ACCENT_COUNT_BITS | counts
+    assert entry.max() < 1 << 31, entry.max()
+    unique, blocks = np.unique(entry.reshape(-1, 1 << ACCENT_BLOCK_BITS), axis=0,
+                               return_inverse=True)
+    assert len(unique) < 1 << 15, len(unique)
+    return blocks.reshape(-1).astype(np.int16), unique.reshape(-1).astype(np.int32)

@@ -6,7 +6,8 @@ embedding-only export and `tf-dynemb learn-vocab` all split text with)."""
 import numpy as np
 import tensorflow as tf
 
-from tf_dynemb.accents import accent_table
+from tf_dynemb.accents import (ACCENT_BLOCK_BITS, ACCENT_COUNT_BITS, REPLACEMENTS_START,
+                               accent_lookup, accent_table)
 from tf_dynemb.vocabulary import WORD_SEPARATORS
 
 MAX_NORMALIZED_WORD_BYTES = 1 << 28
@@ -49,10 +50,17 @@ def normalize_words(words, lowercase=False, strip_accents=False):
             normalize_words(words.flat_values, lowercase, strip_accents))
     words = tf.convert_to_tensor(words, tf.string)
     flat = _check_lengths(tf.reshape(words, [-1]))
+    # Only the strings with a byte over 0x7F, or a NUL, need Unicode's rules:
+    # they are found once, normalized together and put back once.
+    others = tf.where(tf.logical_not(tf.strings.regex_full_match(flat, r"[\x01-\x7f]*")))
+    normalized = tf.gather_nd(flat, others)
     if lowercase:
-        flat = _lower(flat)
+        flat = tf.strings.lower(flat)
+        normalized = _lower_unicode(normalized)
     if strip_accents:
-        flat = _strip_accents(flat)
+        # (Lowercasing may make a string ASCII: stripping then keeps it.)
+        normalized = _strip_accents_unicode(normalized)
+    flat = tf.tensor_scatter_nd_update(flat, others, normalized)
     return tf.reshape(flat, tf.shape(words))
 
 
@@ -68,74 +76,64 @@ def _check_lengths(flat):
         return tf.identity(flat)
 
 
-def _not_ascii(flat):
-    """Positions `[n, 1]` of the strings with a byte over 0x7F."""
-    return tf.where(tf.logical_not(tf.strings.regex_full_match(flat, r"[\x00-\x7f]*")))
-
-
-def _lower(flat):
-    # ASCII strings take the fast ASCII lowercasing; the others, Unicode's.
-    others = _not_ascii(flat)
-    return tf.tensor_scatter_nd_update(tf.strings.lower(flat), others,
-                                       _lower_unicode(tf.gather_nd(flat, others)))
-
-
 def _lower_unicode(flat):
-    # `tf.strings.lower(encoding="utf-8")` would end each string at its first NUL.
-    # (The NUL goes back as a tensor: string attributes such as
-    # `reduce_join`'s separator end at a NUL.)
-    parts = tf.strings.split(flat, tf.constant("\x00"))
-    last = tf.equal(tf.range(tf.size(parts.flat_values, out_type=tf.int64)) + 1,
-                    tf.gather(parts.row_splits, parts.value_rowids() + 1))
+    # `tf.strings.lower(encoding="utf-8")` would end each string at its first
+    # NUL: the strings with one are lowered part by part.
+    with_nul = tf.where(tf.logical_not(tf.strings.regex_full_match(flat, r"[^\x00]*")))
+    lowered = tf.strings.lower(flat, encoding="utf-8")
+    return tf.tensor_scatter_nd_update(lowered, with_nul,
+                                       _lower_parts(tf.gather_nd(flat, with_nul)))
+
+
+def _lower_parts(flat):
+    # (The NUL goes back as a tensor: string attributes such as a join's
+    # separator end at a NUL.)
+    parts = tf.raw_ops.StringSplitV2(input=flat, sep=tf.constant("\x00"))
+    rows = parts.indices[:, 0]
+    last = tf.not_equal(rows, tf.concat([rows[1:], [-1]], 0))
     ends = tf.where(last, "", tf.constant("\x00"))
-    lowered = tf.strings.join([tf.strings.lower(parts.flat_values, encoding="utf-8"), ends])
-    return tf.strings.reduce_join(parts.with_flat_values(lowered), axis=1)
-
-
-def _strip_accents(flat):
-    # No ASCII character has an accent to strip.
-    others = _not_ascii(flat)
-    return tf.tensor_scatter_nd_update(flat, others,
-                                       _strip_accents_unicode(tf.gather_nd(flat, others)))
+    lowered = tf.strings.join([tf.strings.lower(parts.values, encoding="utf-8"), ends])
+    return tf.strings.unsorted_segment_join(lowered, rows, tf.size(flat, out_type=tf.int64))
 
 
 def _strip_accents_unicode(flat):
+    # Every string is rebuilt: decoding and encoding keep valid UTF-8 as it
+    # is, and replace invalid bytes.
     codes = tf.strings.unicode_decode(flat, "UTF-8", errors="replace",
                                       replacement_char=_REPLACEMENT_CHARACTER)
-    # Rebuilt: the strings with a code point to strip, or with invalid bytes.
-    changes = _stripped(codes.flat_values)[0] | tf.equal(codes.flat_values,
-                                                          _REPLACEMENT_CHARACTER)
-    changed = tf.math.unsorted_segment_max(tf.cast(changes, tf.int32), codes.value_rowids(),
-                                           tf.shape(flat, out_type=tf.int64)[0]) > 0
-    positions = tf.where(changed)
-    old = tf.gather(codes, positions[:, 0])
-    new_codes, counts = _replace(old.flat_values)
-    new_lengths = tf.math.unsorted_segment_sum(counts, old.value_rowids(), old.nrows())
-    rebuilt = tf.strings.unicode_encode(
-        tf.RaggedTensor.from_row_lengths(new_codes, new_lengths), "UTF-8")
-    return tf.tensor_scatter_nd_update(flat, positions, rebuilt)
-
-
-def _stripped(code_points):
-    """(whether each code point changes, its index in the accent table)."""
-    table_code_points = accent_table()[0]
-    keys = tf.constant(np.append(table_code_points, 0x110000).astype(np.int32))
-    index = tf.searchsorted(keys, code_points)
-    return tf.equal(tf.gather(keys, index), code_points), index
+    new_codes, new_splits = _replace(codes.flat_values)
+    return tf.strings.unicode_encode(tf.RaggedTensor.from_row_splits(
+        new_codes, tf.gather(new_splits, codes.row_splits), validate=False), "UTF-8")
 
 
 def _replace(code_points):
-    """(new code points, how many each old one became)."""
-    _, splits, replacements = accent_table()
-    found, index = _stripped(code_points)
-    splits = tf.constant(np.append(splits, splits[-1]))
-    index = tf.cast(index, tf.int64)
-    own = len(replacements) + tf.range(tf.size(code_points, out_type=tf.int64))
-    starts = tf.where(found, tf.gather(splits, index), own)
-    counts = tf.where(found, tf.gather(splits, index + 1) - tf.gather(splits, index), 1)
+    """(new code points, the row splits of what each old one became)."""
+    # Each code point becomes the range [start, start + count): itself (count
+    # 1) or, from REPLACEMENTS_START on, replacements. No ASCII code point changes: only
+    # the others are looked up.
+    others = tf.where(code_points >= 0x80)
+    other_code_points = tf.gather_nd(code_points, others)
+    entry = _accent_entries(other_code_points)
+    found = entry >= 0
+    starts = tf.tensor_scatter_nd_update(code_points, others, tf.where(
+        found, tf.bitwise.right_shift(entry, ACCENT_COUNT_BITS), other_code_points))
+    counts = tf.tensor_scatter_nd_update(tf.ones_like(code_points), others, tf.where(
+        found, tf.bitwise.bitwise_and(entry, (1 << ACCENT_COUNT_BITS) - 1), 1))
     taken = tf.ragged.range(starts, starts + counts)
-    source = tf.concat([tf.constant(replacements, tf.int32), code_points], 0)
-    return tf.gather(source, taken.flat_values), counts
+    replacement = tf.maximum(taken.flat_values - REPLACEMENTS_START, 0)
+    new_code_points = tf.where(taken.flat_values < REPLACEMENTS_START, taken.flat_values,
+                               tf.gather(tf.constant(accent_table()[2]), replacement))
+    return new_code_points, taken.row_splits
+
+
+def _accent_entries(code_points):
+    """`tf_dynemb.accents.accent_lookup`'s entries for `code_points`."""
+    blocks, entries = accent_lookup()
+    block = tf.cast(tf.gather(tf.constant(blocks),
+                              tf.bitwise.right_shift(code_points, ACCENT_BLOCK_BITS)), tf.int32)
+    return tf.gather(tf.constant(entries), tf.bitwise.bitwise_or(
+        tf.bitwise.left_shift(block, ACCENT_BLOCK_BITS),
+        tf.bitwise.bitwise_and(code_points, (1 << ACCENT_BLOCK_BITS) - 1)))
 
 
 def basic_tokenize(sentences, lowercase=True, strip_accents=False):

@@ -32,7 +32,7 @@ def string_inputs(x, owner="string_inputs"):
     if isinstance(x, (str, bytes)):
         return tf.constant(x, tf.string)
     dtype = getattr(x, "dtype", None)
-    if _is_pandas(x):
+    if is_pandas(x):
         return _from_nested(x.to_numpy(dtype=object).tolist(), owner, _pandas_labels(x))
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "US":
@@ -56,7 +56,7 @@ def check_string_dtype(x, owner):
     dtype = getattr(x, "dtype", None)
     if dtype is None or not hasattr(x, "shape"):
         return
-    if isinstance(x, np.ndarray) or _is_pandas(x):
+    if isinstance(x, np.ndarray) or is_pandas(x):
         if getattr(dtype, "kind", "O") in "biufcmM":
             raise TypeError(_not_strings(owner, str(dtype), x.shape))
         return
@@ -98,7 +98,7 @@ def batch_data(x, owner="The data"):
         if x.dtype.kind in "US" or (x.dtype.kind == "O" and _holds_strings(x.ravel())):
             return string_inputs(x, owner)
         return x
-    if _is_pandas(x) and any(getattr(d, "kind", None) == "O" for d in _pandas_dtypes(x)) and \
+    if is_pandas(x) and any(getattr(d, "kind", None) == "O" for d in _pandas_dtypes(x)) and \
             _holds_strings(x.to_numpy(dtype=object).ravel()):
         return string_inputs(x, owner)
     return x
@@ -153,7 +153,7 @@ def _pandas_dtypes(x):
     return list(x.dtypes) if hasattr(x, "columns") else [x.dtype]
 
 
-def _is_pandas(x):
+def is_pandas(x):
     return type(x).__module__.split(".")[0] == "pandas" and hasattr(x, "to_numpy")
 
 

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from tf_dynemb import vocabulary_learning
 from tf_dynemb.arguments import check_int_argument
-from tf_dynemb.inputs import string_inputs
+from tf_dynemb.inputs import is_pandas, string_inputs
 from tf_dynemb.vocabulary import quote
 
 BATCH_SIZE = 2048
@@ -33,10 +33,6 @@ def _is_array(data):
     return isinstance(data, (list, tuple, np.ndarray)) or tf.is_tensor(data)
 
 
-def _is_pandas(data):
-    return hasattr(data, "to_numpy") and not tf.is_tensor(data)
-
-
 def batches(data, batch_size=None, steps=None):
     """String tensors of `data`, one batch at a time."""
     if isinstance(data, (str, bytes)):
@@ -46,7 +42,7 @@ def batches(data, batch_size=None, steps=None):
         raise TypeError(f"adapt() takes strings: a list, array, tensor, dataset or iterable of "
                         f"batches. Received: {type(data).__name__} {quote(data)}")
     kind = type(data).__name__
-    if isinstance(data, (list, tuple, np.ndarray)) or _is_pandas(data):
+    if isinstance(data, (list, tuple, np.ndarray)) or is_pandas(data):
         data = _strings(data)  # converted whole, so an error gives the position in `data`
     if isinstance(data, tf.data.Dataset) or (hasattr(data, "__iter__") and not _is_array(data)):
         if batch_size is not None:
